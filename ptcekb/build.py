@@ -1,0 +1,135 @@
+"""``ptcekb build``: every source into its named graph of a new store, described in ``graph/meta``."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from . import __version__
+from .config import Settings
+from .ingest import BuildContext, Source, all_sources
+from .namespaces import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SPDX, VOID, XSD
+from .progress import steps
+from .rdf import integer, iri, labels, text, triple, typed
+from .store import StoreLocation
+
+KB_LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+
+
+@dataclass(frozen=True)
+class GraphRecord:
+    source: Source
+    graph: str
+    files: list[Path]
+    triples: int
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    store: Path
+    graphs: list[GraphRecord]
+
+    @property
+    def triples(self) -> int:
+        return sum(g.triples for g in self.graphs)
+
+
+def build(settings: Settings, sources: list[Source] | None = None) -> BuildReport:
+    """Build every source into a new store and publish it atomically."""
+    ctx = BuildContext(settings)
+    started = _now()
+    records: list[GraphRecord] = []
+    location = StoreLocation(settings.store)
+    with location.building() as directory, steps() as progress:
+        store = ox.Store(str(directory))
+        for source in sources if sources is not None else all_sources():
+            graph = settings.ns.graph(source.name)
+            files = source.files(ctx.root)
+            store.bulk_extend(progress.track(_in_graph(source.triples(ctx), graph), f"{source.name}: triples"))
+            records.append(GraphRecord(source, graph, files, _count(store, graph)))
+        store.bulk_extend(_in_graph(_meta_triples(settings, records, started, _now()), settings.ns.meta_graph))
+        store.flush()
+        store.optimize()
+        del store
+    return BuildReport(settings.store, records)
+
+
+def _in_graph(triples: Iterable[ox.Triple], graph: str) -> Iterator[ox.Quad]:
+    name = iri(graph)
+    return (ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _count(store: ox.Store, graph: str) -> int:
+    (row,) = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return int(row["n"].value)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _meta_triples(settings: Settings, records: list[GraphRecord], started: datetime, ended: datetime) -> Iterator[ox.Triple]:
+    """DCAT/VoID/PROV description of the dataset and of each graph."""
+    ns = settings.ns
+    dataset, activity, agent = iri(ns.dataset), iri(ns.meta_graph + "#build"), ox.BlankNode()
+    yield triple(activity, RDF.type, iri(PROV.Activity))
+    yield triple(activity, RDFS.label, text("ptcekb build"))
+    yield triple(activity, PROV.startedAtTime, typed(started.isoformat(), XSD.dateTime))
+    yield triple(activity, PROV.endedAtTime, typed(ended.isoformat(), XSD.dateTime))
+    yield triple(activity, PROV.wasAssociatedWith, agent)
+    yield triple(agent, RDF.type, iri(PROV.SoftwareAgent))
+    yield triple(agent, RDFS.label, text("ptcekb"))
+    yield triple(agent, OWL.versionInfo, text(__version__))
+
+    for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
+        yield triple(dataset, RDF.type, iri(cls))
+    yield from labels(dataset, DCTERMS.title, {"fr": "Base de connaissances des PTCE", "en": "PTCE knowledge base"})
+    yield triple(dataset, DCTERMS.license, iri(KB_LICENSE))
+    yield triple(dataset, PROV.wasGeneratedBy, activity)
+    yield triple(dataset, VOID.triples, integer(sum(r.triples for r in records)))
+    yield triple(dataset, VOID.uriSpace, text(ns.base + "id/"))
+
+    for record in records:
+        graph, source = iri(record.graph), record.source
+        yield triple(dataset, VOID.subset, graph)
+        for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
+            yield triple(graph, RDF.type, iri(cls))
+        yield from labels(graph, DCTERMS.title, source.title)
+        yield from labels(graph, DCTERMS.description, source.description)
+        yield triple(graph, DCTERMS.identifier, text(source.name))
+        yield triple(graph, DCTERMS.license, iri(source.license))
+        yield triple(graph, VOID.triples, integer(record.triples))
+        yield triple(graph, PROV.wasGeneratedBy, activity)
+        yield triple(graph, PROV.generatedAtTime, typed(ended.isoformat(), XSD.dateTime))
+        for url in source.urls:
+            yield triple(graph, DCTERMS.source, iri(url))
+        for path in record.files:
+            file_node, checksum = ox.BlankNode(), ox.BlankNode()
+            yield triple(graph, PROV.wasDerivedFrom, file_node)
+            yield triple(file_node, RDF.type, iri(PROV.Entity))
+            yield triple(file_node, DCTERMS.identifier, text(_relative(path, settings.sources_root)))
+            yield triple(file_node, DCAT.byteSize, typed(path.stat().st_size, XSD.nonNegativeInteger))
+            yield triple(file_node, SPDX.checksum, checksum)
+            yield triple(checksum, RDF.type, iri(SPDX.Checksum))
+            yield triple(checksum, SPDX.algorithm, iri(SPDX.checksumAlgorithm_sha256))
+            yield triple(checksum, SPDX.checksumValue, typed(sha256(path), XSD.hexBinary))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name

@@ -1,0 +1,154 @@
+"""The ``ptcekb`` command line (contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import __version__
+from .config import Settings
+from .errors import UserError
+from .ingest.cog import SNAPSHOT as COG_SNAPSHOT
+from .store import StoreLocation, open_read_only
+
+DUMP_FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG, ".nq.gz": ox.RdfFormat.N_QUADS}
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(store=getattr(args, "store", None), base_iri=getattr(args, "base_iri", None))
+
+
+def cmd_build(args) -> int:
+    from .build import build
+
+    report = build(_settings(args))
+    print(f"built {report.triples:,} triples in {len(report.graphs)} graphs into {report.store}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from .service.app import create_app
+
+    settings = _settings(args)
+    sock = _bind(args.host, args.port)  # before the build: a busy port fails fast
+    if not StoreLocation(settings.store).exists():
+        print(f"no knowledge base at {settings.store}: building it first", file=sys.stderr)
+        cmd_build(args)
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
+    print(f"serving {settings.store} on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def cmd_query(args) -> int:
+    from .query import execute, read_query_argument, render
+
+    text = read_query_argument(args.query)
+    store = open_read_only(_settings(args).store)
+    sys.stdout.buffer.write(render(execute(store, text), args.format))
+    return 0
+
+
+def cmd_dump(args) -> int:
+    output = Path(args.output)
+    suffix = next((s for s in sorted(DUMP_FORMATS, key=len, reverse=True) if output.name.endswith(s)), None)
+    if suffix is None:
+        raise UserError(f"dump file must end with {', '.join(DUMP_FORMATS)}: {output}")
+    store = open_read_only(_settings(args).store)
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with open(partial, "wb") as raw:
+            stream = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if suffix.endswith(".gz") else raw
+            store.dump(stream, format=DUMP_FORMATS[suffix])
+            stream.close()
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def cmd_ingest_cog(args) -> int:
+    from .ingest.cog import make_snapshot
+
+    data = make_snapshot(Path(args.source), Path(args.output))
+    counts = ", ".join(f"{len(data[k]):,} {k}" for k in ("communes", "epci", "ept", "arrondissements", "departements", "regions"))
+    print(f"wrote {args.output}: {counts}", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="ptcekb", description="Knowledge base of the French PTCEs (article 9, loi ESS 2014).")
+    main.add_argument("--version", action="version", version=f"ptcekb {__version__}")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--store", type=Path, help="store directory (default var/store, PTCEKB_STORE)")
+        return sub
+
+    build = command("build", cmd_build, "build every source into the store (atomic)")
+    build.add_argument("--base-iri", help="base IRI of minted resources (PTCEKB_BASE_IRI)")
+
+    serve = command("serve", cmd_serve, "serve the knowledge base over HTTP (builds it first if missing)")
+    serve.add_argument("--base-iri", help="base IRI used if a build is needed (PTCEKB_BASE_IRI)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+
+    query = command("query", cmd_query, "run a SPARQL query (string or @file.rq) on the store")
+    query.add_argument("query", help="the query, or @FILE.rq")
+    query.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv", "turtle"])
+
+    dump = command("dump", cmd_dump, "write the whole dataset to a file (.nq, .trig, .nq.gz)")
+    dump.add_argument("-o", "--output", required=True)
+
+    ingest = commands.add_parser("ingest", help="turn an upstream source into the project's files")
+    sources = ingest.add_subparsers(dest="source", required=True)
+    cog = sources.add_parser("cog", help="regenerate the COG snapshot from Etalab's decoupage-administratif JSON files")
+    cog.set_defaults(handler=cmd_ingest_cog)
+    cog.add_argument("--from", dest="source", default="../shared/reference/cog-2026", help="directory of communes.json, epci.json...")
+    cog.add_argument("-o", "--output", default=str(COG_SNAPSHOT))
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"ptcekb: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ptcekb: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

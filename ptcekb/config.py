@@ -1,0 +1,58 @@
+"""Settings from command-line flags and ``PTCEKB_*`` environment variables (flags win)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import UserError
+from .namespaces import DEFAULT_BASE_IRI, Namespaces, check_base_iri
+
+# The repository that holds ontology/, shapes/ and data/ (the package is installed editable).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: Path = Path("var/store")
+    base_iri: str = DEFAULT_BASE_IRI
+    sources_root: Path = PROJECT_ROOT
+    query_timeout: float = 30.0
+    update_token: str | None = None
+    service_allowlist: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ns(self) -> Namespaces:
+        return Namespaces(self.base_iri)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Read the environment, then apply the non-None ``overrides`` (from CLI flags)."""
+        env = os.environ if environ is None else environ
+        settings = cls(
+            store=Path(env.get("PTCEKB_STORE", "var/store")),
+            base_iri=env.get("PTCEKB_BASE_IRI", DEFAULT_BASE_IRI),
+            sources_root=Path(env.get("PTCEKB_SOURCES", PROJECT_ROOT)),
+            query_timeout=_positive_float(env.get("PTCEKB_QUERY_TIMEOUT", "30"), "PTCEKB_QUERY_TIMEOUT"),
+            update_token=env.get("PTCEKB_UPDATE_TOKEN") or None,
+            service_allowlist=tuple(
+                p.strip() for p in env.get("PTCEKB_SERVICE_ALLOWLIST", "").split(",") if p.strip()
+            ),
+        )
+        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        try:
+            check_base_iri(settings.base_iri)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return settings
+
+
+def _positive_float(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise UserError(f"{name} must be a number of seconds, not {value!r}") from None
+    if number <= 0:
+        raise UserError(f"{name} must be positive, not {value!r}")
+    return number

@@ -1,0 +1,12 @@
+"""Errors that reach the user as one clear line, never as a traceback."""
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad input, missing file, busy port...).
+
+    ``exit_code`` follows the CLI contract: 2 for unreadable input, 1 otherwise.
+    """
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code

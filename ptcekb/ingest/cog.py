@@ -1,0 +1,216 @@
+"""The 2026 COG (code officiel géographique) from Etalab's ``@etalab/decoupage-administratif`` 6.0.0.
+
+The build reads a compact derived snapshot committed under ``data/reference/`` (so a fresh machine
+needs neither npm nor ``../shared``); ``ptcekb ingest cog --from DIR`` regenerates it from the
+upstream JSON files. Territories are typed with INSEE's ``igeo:`` classes and carry their code, name,
+vintage and hierarchy; each commune and EPCI is linked to its local authority (a legal person with a
+SIREN, kept apart from its territory).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import pyoxigraph as ox
+
+from ..build import sha256
+from ..errors import UserError
+from ..namespaces import CV, DCTERMS, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
+from ..rdf import TYPE, integer, iri, text, triple, typed
+from . import BuildContext, Source
+
+VINTAGE = "2026"
+SNAPSHOT = Path("data/reference/cog-2026.json.gz")
+UPSTREAM = {
+    "package": "@etalab/decoupage-administratif",
+    "version": "6.0.0",
+    "repository": "https://github.com/etalab/decoupage-administratif",
+    "data_license": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    "origin": "https://www.insee.fr/fr/information/2560452",
+}
+UPSTREAM_FILES = ("regions", "departements", "arrondissements", "communes", "epci", "ept")
+LICENCE_OUVERTE = UPSTREAM["data_license"]
+
+# Etalab's commune types -> (IRI kind, igeo class)
+COMMUNE_KINDS = {
+    "commune-actuelle": ("commune", IGEO.Commune),
+    "commune-deleguee": ("commune-deleguee", IGEO.CommuneDeleguee),
+    "commune-associee": ("commune-associee", IGEO.CommuneAssociee),
+    "arrondissement-municipal": ("arrondissement-municipal", IGEO.ArrondissementMunicipal),
+}
+COMMUNE_FIELDS = ("code", "nom", "type", "departement", "region", "arrondissement", "siren",
+                  "codesPostaux", "population", "chefLieu", "commune")
+
+
+def make_snapshot(upstream_dir: Path, output: Path) -> dict:
+    """Derive the compact snapshot from Etalab's JSON files; deterministic bytes for the same input."""
+    data: dict = {"vintage": VINTAGE, "provenance": dict(UPSTREAM, files={})}
+    for name in UPSTREAM_FILES:
+        path = Path(upstream_dir) / f"{name}.json"
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot read {path}: {exc}", exit_code=2) from None
+        data["provenance"]["files"][f"{name}.json"] = sha256(path)
+        if name == "communes":
+            rows = [{k: row[k] for k in COMMUNE_FIELDS if k in row} for row in rows]
+        elif name in ("epci", "ept"):
+            rows = [{"code": r["code"], "nom": r["nom"], "type": r["type"],
+                     "populationMunicipale": r.get("populationMunicipale"),
+                     "membres": sorted(m["code"] for m in r["membres"])} for r in rows]
+        data[name] = sorted(rows, key=lambda r: (r["code"], r.get("type", "")))
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as stream:
+        stream.write(payload)
+    partial.replace(output)
+    return data
+
+
+@lru_cache(maxsize=4)
+def load_snapshot(path: Path) -> dict:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            return json.load(stream)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the COG snapshot {path}: {exc}", exit_code=2) from None
+
+
+def normalise_name(name: str) -> str:
+    """Compare commune names as people write them: no accents, case, hyphens or 'Saint'/'St'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = ascii_name.replace("'", " ").replace("-", " ").replace("’", " ").split()
+    return " ".join({"st": "saint", "ste": "sainte"}.get(w, w) for w in words)
+
+
+@dataclass(frozen=True)
+class CommuneMatch:
+    code: str | None
+    candidates: tuple[str, ...]
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.code is None and len(self.candidates) > 1
+
+
+class CommuneIndex:
+    """Resolve a commune by name (and département) against the current communes of the COG."""
+
+    def __init__(self, snapshot: dict):
+        self._by_name: dict[str, list[dict]] = defaultdict(list)
+        self.communes = {c["code"]: c for c in snapshot["communes"] if c["type"] == "commune-actuelle"}
+        for commune in self.communes.values():
+            self._by_name[normalise_name(commune["nom"])].append(commune)
+
+    def resolve(self, name: str, departement: str | None = None) -> CommuneMatch:
+        found = self._by_name.get(normalise_name(name), [])
+        if departement:
+            found = [c for c in found if c["departement"] == departement]
+        codes = tuple(sorted(c["code"] for c in found))
+        return CommuneMatch(codes[0] if len(codes) == 1 else None, codes)
+
+
+def commune_index(root: Path) -> CommuneIndex:
+    return CommuneIndex(load_snapshot(root / SNAPSHOT))
+
+
+def territory_iri(ns: Namespaces, kind: str, code: str) -> ox.NamedNode:
+    return iri(ns.id(kind, code))
+
+
+def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
+    snapshot = load_snapshot(ctx.root / SNAPSHOT)
+    ns = ctx.ns
+    vintage = typed(snapshot["vintage"], XSD.gYear)
+
+    def territory(node, cls, code, name, wikidata_code=None):
+        yield triple(node, TYPE, iri(cls))
+        yield triple(node, IGEO.codeINSEE, text(code))
+        yield triple(node, IGEO.nom, text(name, "fr"))
+        yield triple(node, RDFS.label, text(name, "fr"))
+        yield triple(node, PTCE.millesime, vintage)
+        if wikidata_code:
+            yield triple(node, wikidata_code, text(code))
+
+    def part_of(node, *parents):
+        """Direct parent first, then the rest of the chain (igeo:subdivisionDe is transitive)."""
+        parents = [p for p in parents if p is not None]
+        if parents:
+            yield triple(node, IGEO.subdivisionDirecteDe, parents[0])
+        for parent in parents:
+            yield triple(node, IGEO.subdivisionDe, parent)
+
+    def authority(siren, territory_node, cls, label):
+        org = iri(ns.id("organisation", siren))
+        yield triple(org, TYPE, iri(CV.PublicOrganisation))
+        yield triple(org, TYPE, iri(cls))
+        yield triple(org, PTCE.siren, text(siren))
+        yield triple(org, WDT.P1616, text(siren))
+        yield triple(org, RDFS.label, text(label, "fr"))
+        yield triple(org, DCTERMS.spatial, territory_node)
+        yield triple(territory_node, PTCE.collectivite, org)
+
+    region = {r["code"]: territory_iri(ns, "region", r["code"]) for r in snapshot["regions"]}
+    for r in snapshot["regions"]:
+        yield from territory(region[r["code"]], IGEO.Region, r["code"], r["nom"], WDT.P2585)
+    departement = {d["code"]: territory_iri(ns, "departement", d["code"]) for d in snapshot["departements"]}
+    for d in snapshot["departements"]:
+        node = departement[d["code"]]
+        yield from territory(node, IGEO.Departement, d["code"], d["nom"], WDT.P2586)
+        yield from part_of(node, region[d["region"]])
+        yield triple(node, IGEO.chefLieu, territory_iri(ns, "commune", d["chefLieu"]))
+    arrondissement = {a["code"]: territory_iri(ns, "arrondissement", a["code"]) for a in snapshot["arrondissements"]}
+    for a in snapshot["arrondissements"]:
+        node = arrondissement[a["code"]]
+        yield from territory(node, IGEO.Arrondissement, a["code"], a["nom"])
+        yield from part_of(node, departement[a["departement"]], region[a["region"]])
+
+    for c in snapshot["communes"]:
+        kind, cls = COMMUNE_KINDS[c["type"]]
+        node = territory_iri(ns, kind, c["code"])
+        yield from territory(node, cls, c["code"], c["nom"], WDT.P374 if kind == "commune" else None)
+        parent_commune = c.get("chefLieu") or c.get("commune")
+        chain = [territory_iri(ns, "commune", parent_commune)] if parent_commune else []
+        chain += [arrondissement.get(c.get("arrondissement")), departement[c["departement"]], region[c["region"]]]
+        yield from part_of(node, *chain)
+        for postcode in c.get("codesPostaux", ()):
+            yield triple(node, PTCE.codePostal, text(postcode))
+        if "population" in c:
+            yield triple(node, PTCE.populationMunicipale, integer(c["population"]))
+        if kind == "commune" and c.get("siren"):
+            yield from authority(c["siren"], node, PTCE.CollectiviteTerritoriale, f"Commune de {c['nom']}")
+
+    for family, cls in (("epci", IGEO.Intercommunalite), ("ept", IGEO.Intercommunalite)):
+        for e in snapshot[family]:
+            node = territory_iri(ns, family, e["code"])
+            yield from territory(node, cls, e["code"], e["nom"])
+            yield triple(node, PTCE.typeIntercommunalite, iri(ns.concept("types-intercommunalites", e["type"].lower())))
+            if e.get("populationMunicipale") is not None:
+                yield triple(node, PTCE.populationMunicipale, integer(e["populationMunicipale"]))
+            yield from authority(e["code"], node, PTCE.GroupementDeCollectivites, e["nom"])
+            for member in e["membres"]:
+                commune = territory_iri(ns, "commune", member)
+                yield triple(commune, IGEO.subdivisionDirecteDe, node)
+                yield triple(commune, IGEO.subdivisionDe, node)
+
+
+SOURCE = Source(
+    name="cog",
+    title={"fr": "Code officiel géographique 2026", "en": "Official geographic code (COG) 2026"},
+    description={
+        "fr": "Communes, EPCI, EPT, arrondissements, départements et régions au 1er janvier 2026 (Etalab, découpage administratif 6.0.0).",
+        "en": "Communes, EPCIs, EPTs, arrondissements, départements and régions at 1 January 2026 (Etalab, découpage administratif 6.0.0).",
+    },
+    license=LICENCE_OUVERTE,
+    files=lambda root: [root / SNAPSHOT],
+    triples=triples,
+    urls=(UPSTREAM["repository"], UPSTREAM["origin"]),
+)

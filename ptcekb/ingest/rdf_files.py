@@ -1,0 +1,70 @@
+"""Sources that are RDF files of the repository: the ontology, its code lists, alignments, shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pyoxigraph as ox
+
+from ..errors import UserError
+from . import BuildContext, Source
+
+CC_BY = "https://creativecommons.org/licenses/by/4.0/"
+
+
+def parse_file(path: Path, base_iri: str | None = None) -> Iterator[ox.Quad]:
+    """Parse an RDF file (format from its extension); a syntax error names the file, line and column."""
+    try:
+        rdf_format = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    except ValueError:
+        rdf_format = None
+    if rdf_format is None:
+        raise UserError(f"{path}: unknown RDF file extension {path.suffix!r}", exit_code=2)
+    try:
+        yield from ox.parse(path=str(path), format=rdf_format, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise UserError(f"{path}:{_position(exc)} {exc.msg}", exit_code=2) from None
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror or exc}", exit_code=2) from None
+
+
+def _position(exc: SyntaxError) -> str:
+    return f"{exc.lineno}:{exc.offset}:" if exc.lineno else ""
+
+
+def _rdf_files_source(name: str, patterns: tuple[str, ...], title: dict, description: dict) -> Source:
+    def files(root: Path) -> list[Path]:
+        found = sorted({p for pattern in patterns for p in root.glob(pattern)})
+        if not found:
+            raise UserError(f"source {name!r}: no file matches {', '.join(patterns)} under {root}")
+        return found
+
+    def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
+        for path in files(ctx.root):
+            for quad in parse_file(path):
+                yield quad.triple
+
+    return Source(name, title, description, CC_BY, files, triples)
+
+
+SOURCES = [
+    _rdf_files_source(
+        "ontology",
+        ("ontology/ptce.ttl",),
+        {"fr": "Ontologie des PTCE", "en": "PTCE ontology"},
+        {"fr": "Classes et propriétés du modèle des PTCE.", "en": "Classes and properties of the PTCE model."},
+    ),
+    _rdf_files_source(
+        "vocabularies",
+        ("ontology/vocabularies/*.ttl",),
+        {"fr": "Listes de codes (SKOS)", "en": "Code lists (SKOS)"},
+        {"fr": "Schémas de concepts utilisés par les données.", "en": "Concept schemes used by the data."},
+    ),
+    _rdf_files_source(
+        "alignments",
+        ("ontology/alignments.ttl",),
+        {"fr": "Alignements vers d'autres vocabulaires", "en": "Alignments to other vocabularies"},
+        {"fr": "Correspondances avec ESSGlobal, schema.org, CPOV...", "en": "Mappings to ESSGlobal, schema.org, CPOV..."},
+    ),
+]

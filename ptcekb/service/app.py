@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+from fastapi.templating import Jinja2Templates
+
+from .. import __version__
+from ..config import Settings
+from ..errors import UserError
+from . import health, home, sparql
+from .kb import KnowledgeBase
+
+log = logging.getLogger("ptcekb.service")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="ptcekb",
+        version=__version__,
+        description="Base de connaissances des PTCE / PTCE knowledge base",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.kb = KnowledgeBase(settings)
+    app.state.templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+    for module in (home, health, sparql):
+        app.include_router(module.router)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError):
+        return PlainTextResponse(str(exc) + "\n", status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s", request.url.path)
+        return PlainTextResponse("internal error / erreur interne\n", status_code=500)
+
+    return app

@@ -1,0 +1,17 @@
+"""``/healthz``: is the store readable, which build is served."""
+
+from fastapi import APIRouter, Request
+
+router = APIRouter()
+
+
+@router.get("/healthz", summary="Health and the build being served")
+def healthz(request: Request) -> dict:
+    info = request.app.state.kb.info()
+    return {
+        "status": "ok",
+        "built_at": info.built_at,
+        "triples": info.triples,
+        "graphs": info.graphs,
+        "store": info.directory.name,
+    }
