@@ -33,6 +33,7 @@ class GraphRecord:
 class BuildReport:
     store: Path
     graphs: list[GraphRecord]
+    warnings: list[str]
 
     @property
     def triples(self) -> int:
@@ -56,7 +57,7 @@ def build(settings: Settings, sources: list[Source] | None = None) -> BuildRepor
         store.flush()
         store.optimize()
         del store
-    return BuildReport(settings.store, records)
+    return BuildReport(settings.store, records, ctx.warnings)
 
 
 def _in_graph(triples: Iterable[ox.Triple], graph: str) -> Iterator[ox.Quad]:

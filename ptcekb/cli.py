@@ -28,6 +28,8 @@ def cmd_build(args) -> int:
     from .build import build
 
     report = build(_settings(args))
+    for warning in report.warnings:
+        print(f"ptcekb: warning: {warning}", file=sys.stderr)
     print(f"built {report.triples:,} triples in {len(report.graphs)} graphs into {report.store}", file=sys.stderr)
     return 0
 
@@ -91,6 +93,15 @@ def cmd_dump(args) -> int:
     return 0
 
 
+def cmd_docs(args) -> int:
+    from .docs import write_static_docs
+
+    settings = _settings(args)
+    written = write_static_docs(open_read_only(settings.store), settings, Path(args.output))
+    print(f"wrote {len(written)} files into {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_ingest_cog(args) -> int:
     from .ingest.cog import make_snapshot
 
@@ -127,6 +138,9 @@ def parser() -> argparse.ArgumentParser:
     dump = command("dump", cmd_dump, "write the whole dataset to a file (.nq, .trig, .nq.gz)")
     dump.add_argument("-o", "--output", required=True)
 
+    docs = command("docs", cmd_docs, "write the static documentation of the ontology and its code lists")
+    docs.add_argument("-o", "--output", required=True, help="output directory")
+
     ingest = commands.add_parser("ingest", help="turn an upstream source into the project's files")
     sources = ingest.add_subparsers(dest="source", required=True)
     cog = sources.add_parser("cog", help="regenerate the COG snapshot from Etalab's decoupage-administratif JSON files")
@@ -148,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug of ours: still one line, the traceback on demand
+        if os.environ.get("PTCEKB_DEBUG"):
+            raise
+        print(f"ptcekb: internal error: {exc!r} (set PTCEKB_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

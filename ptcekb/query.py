@@ -31,9 +31,15 @@ def execute(store: ox.Store, query: str, **options):
     try:
         return store.query(query, **options)
     except SyntaxError as exc:
-        raise UserError(f"SPARQL syntax error: {exc}", exit_code=2) from None
+        raise UserError(f"SPARQL syntax error: {one_line(str(exc))}", exit_code=2) from None
     except OSError as exc:
         raise UserError(f"query failed: {exc}") from None
+
+
+def one_line(message: str, limit: int = 300) -> str:
+    """Parser messages can list every expected token over several lines: keep one readable line."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def compact(term) -> str:

@@ -6,7 +6,7 @@ build (``ptcekb.build``) loads each into ``{base}graph/{name}`` and describes it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -18,6 +18,11 @@ from ..config import Settings
 @dataclass(frozen=True)
 class BuildContext:
     settings: Settings
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        """Something the build leaves out rather than guess (reported at the end of the build)."""
+        self.warnings.append(message)
 
     @property
     def ns(self):
@@ -41,6 +46,6 @@ class Source:
 
 def all_sources() -> list[Source]:
     """Every source, in build order."""
-    from . import cog, rdf_files
+    from . import calls, cog, ptce, rdf_files
 
-    return [*rdf_files.SOURCES, cog.SOURCE]
+    return [*rdf_files.SOURCES, cog.SOURCE, calls.SOURCE, ptce.SOURCE]

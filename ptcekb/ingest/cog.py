@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from ..build import sha256
 from ..errors import UserError
-from ..namespaces import CV, DCTERMS, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
+from ..namespaces import CV, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
 from ..rdf import TYPE, integer, iri, text, triple, typed
 from . import BuildContext, Source
 
@@ -95,6 +95,7 @@ def normalise_name(name: str) -> str:
 class CommuneMatch:
     code: str | None
     candidates: tuple[str, ...]
+    via: str | None = None  # the former commune (déléguée or associée) the name designates
 
     @property
     def ambiguous(self) -> bool:
@@ -105,15 +106,25 @@ class CommuneIndex:
     """Resolve a commune by name (and département) against the current communes of the COG."""
 
     def __init__(self, snapshot: dict):
-        self._by_name: dict[str, list[dict]] = defaultdict(list)
+        self._current: dict[str, list[dict]] = defaultdict(list)
+        self._former: dict[str, list[dict]] = defaultdict(list)
         self.communes = {c["code"]: c for c in snapshot["communes"] if c["type"] == "commune-actuelle"}
-        for commune in self.communes.values():
-            self._by_name[normalise_name(commune["nom"])].append(commune)
+        for commune in snapshot["communes"]:
+            if commune["type"] == "commune-actuelle":
+                self._current[normalise_name(commune["nom"])].append(commune)
+            elif commune["type"] in ("commune-deleguee", "commune-associee"):
+                self._former[normalise_name(commune["nom"])].append(commune)
 
     def resolve(self, name: str, departement: str | None = None) -> CommuneMatch:
-        found = self._by_name.get(normalise_name(name), [])
-        if departement:
-            found = [c for c in found if c["departement"] == departement]
+        """A current commune by its name; failing that, the current commune that absorbed a
+        commune déléguée or associée of that name (e.g. Montaigu (85) -> Montaigu-Vendée)."""
+        key = normalise_name(name)
+        found = [c for c in self._current.get(key, []) if not departement or c["departement"] == departement]
+        if not found:
+            former = [c for c in self._former.get(key, []) if not departement or c["departement"] == departement]
+            if len(former) == 1:
+                kind = former[0]["type"].replace("commune-", "commune ").replace("deleguee", "déléguée").replace("associee", "associée")
+                return CommuneMatch(former[0]["chefLieu"], (former[0]["chefLieu"],), f"{kind} {former[0]['nom']} ({former[0]['code']})")
         codes = tuple(sorted(c["code"] for c in found))
         return CommuneMatch(codes[0] if len(codes) == 1 else None, codes)
 
@@ -155,8 +166,7 @@ def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
         yield triple(org, PTCE.siren, text(siren))
         yield triple(org, WDT.P1616, text(siren))
         yield triple(org, RDFS.label, text(label, "fr"))
-        yield triple(org, DCTERMS.spatial, territory_node)
-        yield triple(territory_node, PTCE.collectivite, org)
+        yield triple(org, PTCE.administers, territory_node)
 
     region = {r["code"]: territory_iri(ns, "region", r["code"]) for r in snapshot["regions"]}
     for r in snapshot["regions"]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
@@ -12,7 +11,8 @@ from fastapi.templating import Jinja2Templates
 from .. import __version__
 from ..config import Settings
 from ..errors import UserError
-from . import health, home, sparql
+from ..templating import environment
+from . import health, home, sparql, vocabulary
 from .kb import KnowledgeBase
 
 log = logging.getLogger("ptcekb.service")
@@ -28,8 +28,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.kb = KnowledgeBase(settings)
-    app.state.templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-    for module in (home, health, sparql):
+    app.state.templates = Jinja2Templates(env=environment())
+    for module in (home, health, sparql, vocabulary):
         app.include_router(module.router)
 
     @app.exception_handler(UserError)

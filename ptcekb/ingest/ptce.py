@@ -1,0 +1,170 @@
+"""The curated PTCEs: ``data/ptce/*.yaml`` -> ``graph/ptce``.
+
+Communes are resolved by name and département against the COG; an unknown or ambiguous commune is
+reported (build warnings) and kept out of the graph rather than guessed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pyoxigraph as ox
+
+from ..errors import UserError
+from ..namespaces import DCTERMS, ORG, PTCE, ROV, SKOS, slugify
+from ..rdf import TYPE, iri, text, triple
+from . import BuildContext, Source
+from .calls import results_dates
+from .cog import commune_index
+from .curated import StatementWriter, date_literal, number_literal, read_yaml, web_iri
+
+DIRECTORY = Path("data/ptce")
+# Fields whose several distinct values mean that sources disagree.
+SINGLE_VALUED = ("created", "ended")
+
+
+def files(root: Path) -> list[Path]:
+    found = sorted((root / DIRECTORY).glob("*.yaml"))
+    if not found:
+        raise UserError(f"no curated PTCE file in {root / DIRECTORY}")
+    return found
+
+
+def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
+    communes = commune_index(ctx.root)
+    call_dates = results_dates(ctx.root)
+    for path in files(ctx.root):
+        data = read_yaml(path)
+        slug = data.get("slug")
+        if slug != path.stem or slug != slugify(slug):
+            raise UserError(f"{path}: slug {slug!r} must equal the file name and be lowercase ASCII with hyphens", exit_code=2)
+        yield from _ptce(ctx, path, data, communes, call_dates)
+
+
+def _statements(data: dict, key: str, path: Path) -> list[dict]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(s, dict) for s in value):
+        raise UserError(f"{path}: {key} must be a list of statements (mappings)", exit_code=2)
+    return value
+
+
+def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict) -> Iterator[ox.Triple]:
+    ns = ctx.ns
+    node = iri(ns.id("ptce", data["slug"]))
+    writer, sources = StatementWriter.for_file(ns, path, data)
+    yield from sources
+    yield triple(node, TYPE, iri(PTCE.PTCE))
+    for source in writer.sources.values():
+        yield triple(node, DCTERMS.source, source)
+
+    def each(key: str):
+        for index, statement in enumerate(_statements(data, key, path)):
+            yield statement, f"{key}[{index}]"
+
+    names = list(each("name"))
+    if not names:
+        raise UserError(f"{path}: a PTCE needs at least one name statement", exit_code=2)
+    for index, (statement, where) in enumerate(names):
+        yield from writer.state(node, SKOS.prefLabel if index == 0 else SKOS.altLabel, text(statement["value"], "fr"), statement, where)
+    for statement, where in each("also_known_as"):
+        yield from writer.state(node, SKOS.altLabel, text(statement["value"], "fr"), statement, where)
+    for statement, where in each("commune"):
+        match = communes.resolve(statement["name"], str(statement.get("departement") or "") or None)
+        if match.code:
+            if match.via:
+                statement = {**statement, "note": "; ".join(filter(None, [statement.get("note"), f"COG 2026: {match.via}"]))}
+            yield from writer.state(node, PTCE.commune, iri(ns.id("commune", match.code)), statement, where)
+        else:
+            reason = f"ambiguous ({', '.join(match.candidates)})" if match.ambiguous else "not found in the COG 2026"
+            ctx.warn(f"{path.name}: {where}: commune {statement['name']!r} (département {statement.get('departement')}) {reason}; left out")
+    for statement, where in each("territory"):
+        area = iri(f"{node.value}#territoire")
+        yield from writer.state(node, PTCE.territory, area, statement, where)
+        yield triple(area, TYPE, iri(PTCE.TerritoireDeProjet))
+        if statement.get("description"):
+            yield triple(area, SKOS.prefLabel, text(statement["description"], "fr"))
+        for code in statement.get("departements") or []:
+            yield from writer.state(area, PTCE.comprisesArea, iri(ns.id("departement", str(code))), statement, where)
+        for code in statement.get("regions") or []:
+            yield from writer.state(area, PTCE.comprisesArea, iri(ns.id("region", str(code))), statement, where)
+    for key, kind in (("departement", "departement"), ("region", "region")):
+        for statement, where in each(key):
+            yield from writer.state(node, DCTERMS.spatial, iri(ns.id(kind, str(statement["code"]))), statement, where)
+    for key, predicate in (("created", PTCE.creationDate), ("ended", PTCE.endDate)):
+        for statement, where in each(key):
+            yield from writer.value(node, predicate, date_literal, statement, where)
+    for statement, where in each("carrier"):
+        yield from _carrier(writer, node, statement, where)
+    for statement, where in each("sectors"):
+        yield from writer.state(node, DCTERMS.subject, text(statement["value"], "fr"), statement, where)
+    for statement, where in each("calls"):
+        if statement.get("call") not in call_dates:
+            raise UserError(f"{path}: {where}: unknown call {statement.get('call')!r} (see data/calls.yaml)", exit_code=2)
+        yield from _selection(writer, node, statement, where, call_dates[statement["call"]])
+    for key, predicate in (("members_count", PTCE.memberCount), ("fte", PTCE.fte)):
+        for statement, where in each(key):
+            yield from writer.value(node, predicate, number_literal, statement, where)
+    for statement, where in each("website"):
+        yield from writer.value(node, PTCE.website, web_iri, statement, where)
+    for statement, where in each("studied_by_labo_ess"):
+        if statement.get("value") is True:
+            for source in writer.source_nodes(statement, where):
+                yield from writer.state(node, DCTERMS.isReferencedBy, source, statement, where)
+    for statement, where in each("description"):
+        yield from writer.state(node, DCTERMS.description, text(statement["value"], statement.get("lang")), statement, where)
+    for statement, where in each("status_note"):
+        yield from writer.state(node, SKOS.note, text(statement["value"]), statement, where)
+    for key in SINGLE_VALUED:
+        values = sorted({str(s["value"]) for s in _statements(data, key, path) if "value" in s})
+        if len(values) > 1:
+            yield from writer.conflict_note(node, key, values)
+
+
+def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str) -> Iterator[ox.Triple]:
+    """The legal person carrying the PTCE, and its membership with the role 'structure porteuse'."""
+    ns = writer.ns
+    if statement.get("siren") or statement.get("name"):
+        key = str(statement.get("siren") or slugify(statement["name"]))
+        carrier = iri(ns.id("organisation", key))
+    else:  # the sources give its legal form, not its name: a node of the PTCE's own description
+        key, carrier = "porteur", iri(f"{ptce.value}#porteur")
+    yield from writer.state(ptce, ROV.hasRegisteredOrganization, carrier, statement, where)
+    yield triple(carrier, TYPE, iri(ROV.RegisteredOrganization))
+    if statement.get("name"):
+        yield triple(carrier, SKOS.prefLabel, text(statement["name"], "fr"))
+    if statement.get("siren"):
+        yield triple(carrier, PTCE.siren, text(str(statement["siren"])))
+    form = statement.get("legal_form")
+    if form and form != "unknown":
+        yield from writer.state(carrier, PTCE.legalForm, iri(ns.concept("formes-juridiques", form)), statement, where)
+    membership = iri(f"{ptce.value}#membre-{slugify(key)}")
+    yield triple(membership, TYPE, iri(ORG.Membership))
+    yield triple(membership, ORG.member, carrier)
+    yield triple(membership, ORG.organization, ptce)
+    yield from writer.state(membership, ORG.role, iri(ns.concept("roles", "structure-porteuse")), statement, where)
+
+
+def _selection(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, date) -> Iterator[ox.Triple]:
+    """A dated selection event in a call (the date is the call's results date, in graph/calls)."""
+    call = iri(writer.ns.id("appel", statement["call"]))
+    selection = iri(f"{ptce.value}#selection-{statement['call']}")
+    yield triple(selection, TYPE, iri(PTCE.Selection))
+    if date is not None:
+        yield triple(selection, PTCE.eventDate, date)
+    yield from writer.state(selection, PTCE.selected, ptce, statement, where)
+    yield from writer.state(selection, PTCE.call, call, statement, where)
+    yield from writer.state(ptce, PTCE.laureateOf, call, statement, where)
+
+
+SOURCE = Source(
+    name="ptce",
+    title={"fr": "PTCE (données curées et sourcées)", "en": "PTCEs (curated, sourced data)"},
+    description={
+        "fr": "Les PTCE réels connus, chaque affirmation avec ses sources et son degré de confiance.",
+        "en": "Known real PTCEs, each statement with its sources and confidence.",
+    },
+    license="https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    files=files,
+    triples=triples,
+)

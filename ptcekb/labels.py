@@ -1,0 +1,79 @@
+"""Human-readable names for RDF terms: labels in the reader's language, local links, prefixed names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .namespaces import PREFIXES, VOCAB_BASE
+
+LABEL_PREDICATES = (
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://rdf.insee.fr/def/geo#nom",
+    "http://xmlns.com/foaf/0.1/name",
+    "http://purl.org/dc/terms/title",
+)
+
+
+def prefixed(value: str) -> str | None:
+    for prefix, namespace in PREFIXES.items():
+        if value.startswith(namespace) and value != namespace:
+            local = value[len(namespace):]
+            if "/" not in local and "#" not in local:
+                return f"{prefix}:{local}"
+    return None
+
+
+def local_path(value: str, base: str) -> str | None:
+    """The path at which this instance serves an IRI, or None for IRIs it does not serve."""
+    for root in (base, VOCAB_BASE):
+        if value.startswith(root):
+            return value[len(root) - 1:]
+    return None
+
+
+def pick(values: dict[str, str], lang: str) -> str | None:
+    """The value in ``lang``, else French, else English, else untagged, else any."""
+    for key in (lang, "fr", "en", ""):
+        if key in values:
+            return values[key]
+    return next(iter(values.values()), None)
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str | None
+    iri: str | None
+
+
+class Labeller:
+    """Labels of terms looked up in a store (cached for one page), rendered as links."""
+
+    def __init__(self, store: ox.Store, base: str, lang: str = "fr"):
+        self.store, self.base, self.lang = store, base, lang
+        self._cache: dict[str, str | None] = {}
+
+    def label(self, iri: str) -> str | None:
+        if iri not in self._cache:
+            values: dict[str, str] = {}
+            node = ox.NamedNode(iri)
+            for predicate in LABEL_PREDICATES:
+                for quad in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, None):
+                    if isinstance(quad.object, ox.Literal):
+                        values.setdefault(quad.object.language or "", quad.object.value)
+                if values:
+                    break
+            self._cache[iri] = pick(values, self.lang)
+        return self._cache[iri]
+
+    def link(self, term) -> Link:
+        if isinstance(term, ox.NamedNode):
+            iri = term.value
+            text = self.label(iri) or prefixed(iri) or iri
+            return Link(text, local_path(iri, self.base) or iri, iri)
+        if isinstance(term, ox.Literal):
+            return Link(term.value, None, None)
+        return Link("[…]", None, None)

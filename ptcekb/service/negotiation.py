@@ -1,0 +1,91 @@
+"""Content negotiation: Accept headers with q-values, ``?format=`` and file suffixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Representation:
+    media_type: str
+    suffix: str
+    rdf_format: ox.RdfFormat | None  # None for HTML
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8"
+
+
+HTML = Representation("text/html", "html", None)
+RDF_REPRESENTATIONS = (
+    Representation("text/turtle", "ttl", ox.RdfFormat.TURTLE),
+    Representation("application/ld+json", "jsonld", ox.RdfFormat.JSON_LD),
+    Representation("application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML),
+    Representation("application/n-triples", "nt", ox.RdfFormat.N_TRIPLES),
+)
+DOCUMENT_REPRESENTATIONS = (HTML, *RDF_REPRESENTATIONS)
+BY_SUFFIX = {r.suffix: r for r in DOCUMENT_REPRESENTATIONS}
+ALIASES = {"turtle": "ttl", "json-ld": "jsonld", "json": "jsonld", "rdfxml": "rdf", "xml": "rdf", "ntriples": "nt"}
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """Media ranges with their q-values, best first (stable for equal q); malformed ranges are skipped."""
+    if not header or not header.strip():
+        return [("*/*", 1.0)]
+    ranges = []
+    for position, part in enumerate(header.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if media.count("/") != 1:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q, -_specificity(media), position))
+    ranges.sort(key=lambda r: (-r[1], r[2], r[3]))
+    return [(media, q) for media, q, _, _ in ranges]
+
+
+def _specificity(media: str) -> int:
+    return 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+
+
+def _matches(media_range: str, media_type: str) -> bool:
+    if media_range == "*/*":
+        return True
+    if media_range.endswith("/*"):
+        return media_type.startswith(media_range[:-1])
+    return media_range == media_type
+
+
+def negotiate(accept: str | None, offers: tuple[Representation, ...]) -> Representation | None:
+    """The offer the client prefers (ties go to the server's order), or None when none is acceptable.
+
+    An explicit ``q=0`` on a more specific range excludes that type even if ``*/*`` is accepted.
+    """
+    ranges = parse_accept(accept)
+    best, best_q = None, 0.0
+    for index, offer in enumerate(offers):
+        matching = [(media, q) for media, q in ranges if _matches(media, offer.media_type)]
+        if not matching:
+            continue
+        media, q = max(matching, key=lambda m: _specificity(m[0]))
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+def by_name(name: str) -> Representation | None:
+    """A representation named by ``?format=`` or a suffix (``ttl``, ``turtle``, ``text/turtle``...)."""
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key in BY_SUFFIX:
+        return BY_SUFFIX[key]
+    return next((r for r in DOCUMENT_REPRESENTATIONS if r.media_type == key), None)
