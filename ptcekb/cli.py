@@ -93,6 +93,17 @@ def cmd_dump(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from .validate import context_for, load_input, render, validate
+
+    settings = _settings(args)
+    store = open_read_only(settings.store)
+    data = load_input([Path(p) for p in args.files], settings)
+    report = validate(data, context_for(store, settings, StoreLocation(settings.store).current()))
+    sys.stdout.buffer.write(render(report, args.format, args.lang))
+    return 0 if report.conforms and report.ptces else 1
+
+
 def cmd_docs(args) -> int:
     from .docs import write_static_docs
 
@@ -109,6 +120,30 @@ def cmd_ingest_cog(args) -> int:
     counts = ", ".join(f"{len(data[k]):,} {k}" for k in ("communes", "epci", "ept", "arrondissements", "departements", "regions"))
     print(f"wrote {args.output}: {counts}", file=sys.stderr)
     return 0
+
+
+def cmd_ingest_template(args) -> int:
+    from .ingest.template import ingest_template, used_prefixes
+    from .namespaces import PREFIXES
+
+    settings = _settings(args)
+    directory, output = Path(args.directory), Path(args.output)
+    knowledge_base = Settings.from_env()  # territories keep the KB's IRIs whatever --base-iri says
+    result = ingest_template(directory, settings.ns, settings.sources_root, knowledge_base.ns)
+    for reject in result.rejects:
+        print(f"{directory / reject.file}:{reject.line}: {reject.reason}", file=sys.stderr)
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        ox.serialize(result.triples, output=str(partial), format=ox.RdfFormat.TURTLE,
+                     prefixes=used_prefixes(result.triples, PREFIXES))
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    kept = ", ".join(f"{n} row(s) of {name}" for name, n in result.kept.items())
+    print(f"wrote {output}: {len(result.triples):,} triples from {kept}; {len(result.rejects)} rejected", file=sys.stderr)
+    return 1 if result.rejects else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -138,6 +173,11 @@ def parser() -> argparse.ArgumentParser:
     dump = command("dump", cmd_dump, "write the whole dataset to a file (.nq, .trig, .nq.gz)")
     dump.add_argument("-o", "--output", required=True)
 
+    validate = command("validate", cmd_validate, "validate RDF files or publisher template directories against article 9")
+    validate.add_argument("files", nargs="+", help="Turtle, TriG, JSON-LD, RDF/XML, N-Triples files, or template directories")
+    validate.add_argument("--format", default="human", choices=["human", "turtle", "json-ld", "html"])
+    validate.add_argument("--lang", default="fr", choices=["fr", "en"])
+
     docs = command("docs", cmd_docs, "write the static documentation of the ontology and its code lists")
     docs.add_argument("-o", "--output", required=True, help="output directory")
 
@@ -147,6 +187,14 @@ def parser() -> argparse.ArgumentParser:
     cog.set_defaults(handler=cmd_ingest_cog)
     cog.add_argument("--from", dest="source", default="../shared/reference/cog-2026", help="directory of communes.json, epci.json...")
     cog.add_argument("-o", "--output", default=str(COG_SNAPSHOT))
+    template = sources.add_parser(
+        "template", help="turn a publisher CSV template (ptce.csv, membres.csv...) into Turtle",
+        description="Turn a publisher CSV template into Turtle. Rejected rows are printed as FILE:LINE: reason; "
+                    "exit 0 if none, 1 if some (the valid rows are still written), 2 if the input is unreadable.")
+    template.set_defaults(handler=cmd_ingest_template)
+    template.add_argument("directory", help="directory holding ptce.csv and the optional membres.csv, projets.csv, lieux.csv, ressources.csv")
+    template.add_argument("-o", "--output", required=True, help="Turtle file to write (.ttl)")
+    template.add_argument("--base-iri", help="base IRI of minted resources (PTCEKB_BASE_IRI); the example uses https://example.org/ptce-demo/")
     return main
 
 

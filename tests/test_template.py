@@ -20,6 +20,7 @@ from conftest import ROOT, SHARED, ptcekb
 
 EXAMPLE = ROOT / "examples" / "template"
 DEMO = "https://example.org/ptce-demo/"
+KB = "https://w3id.org/ptce/"  # territories are the knowledge base's COG IRIs
 PREFIXES = """
 PREFIX ptce: <https://w3id.org/ptce/def#>
 PREFIX org: <http://www.w3.org/ns/org#>
@@ -223,7 +224,8 @@ def test_example_describes_everything_article_9_requires(tmp_path):
     territory = {r[0] for r in select(store, f"SELECT ?t WHERE {{ <{ptce}> ptce:territory ?t }}")}
     cog = __import__("ptcekb.ingest.cog", fromlist=["load_snapshot"])
     snapshot = cog.load_snapshot(ROOT / cog.SNAPSHOT)
-    epci_members = {c for e in snapshot["epci"] if DEMO + "id/epci/" + e["code"] in territory for c in e["membres"]}
+    epci_members = {c for e in snapshot["epci"] if KB + "id/epci/" + e["code"] in territory for c in e["membres"]}
+    assert epci_members, "the territory includes an EPCI of the COG"
     for member in ess:
         communes = {r[0] for r in select(store, f"SELECT ?c WHERE {{ <{member}> org:hasSite/ptce:commune ?c }}")}
         assert communes, member
@@ -273,8 +275,8 @@ def test_round_trip(tmp_path):
         levels = {r[0] for r in select(store, f"SELECT ?m WHERE {{ <{node}> ptce:strategy/ptce:cooperationLevel ?m }}")}
         assert levels == {concept + "niveaux-cooperation/" + m for m in row["niveaux_cooperation"].split(";")}
         territory = {r[0] for r in select(store, f"SELECT ?t WHERE {{ <{node}> ptce:territory ?t }}")}
-        expected = {DEMO + "id/commune/" + c for c in row["territoire_communes"].split(";")}
-        expected |= {DEMO + "id/epci/" + c for c in row["territoire_epci"].split(";")}
+        expected = {KB + "id/commune/" + c for c in row["territoire_communes"].split(";")}
+        expected |= {KB + "id/epci/" + c for c in row["territoire_epci"].split(";")}
         expected |= {DEMO + "id/territoire/" + row["id"]}
         assert territory == expected
         (created, carrier, count, fte, cell, strategy, social, local) = select(store, f"""
@@ -336,7 +338,7 @@ def test_round_trip(tmp_path):
             ptce:placeType ?t ; ptce:commune ?c ; geo:hasGeometry/geo:asWKT ?wkt ;
             <http://www.w3.org/ns/locn#address> [ <http://www.w3.org/ns/locn#fullAddress> ?a ; <http://www.w3.org/ns/locn#postCode> ?cp ] .
             <{DEMO}id/ptce/{row['ptce']}> org:hasSite <{node}> }}""") == [
-            (row["nom"], concept + "types-lieux/" + row["type"], DEMO + "id/commune/" + row["commune"], row["adresse"],
+            (row["nom"], concept + "types-lieux/" + row["type"], KB + "id/commune/" + row["commune"], row["adresse"],
              row["code_postal"], f"POINT({row['longitude']} {row['latitude']})")]
 
     resources = select(store, """SELECT ?p ?type ?amount ?share ?year ?funder WHERE {

@@ -568,7 +568,8 @@ def _decimal(number: Decimal) -> ox.Literal:
 
 @dataclass
 class _Context:
-    ns: Namespaces
+    ns: Namespaces  # the publisher's resources
+    territories: Namespaces  # the knowledge base's COG territories (whatever the publisher's base)
     ref: Reference
     ptce_ids: set[str]
     member_keys: dict[tuple[str, str], str]   # (ptce, slug of member name) -> organisation key
@@ -617,13 +618,13 @@ def _ptce_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> list
     units = []
     for code in row.items("territoire_communes"):
         if row.check_commune("territoire_communes", code.upper()):
-            units.append(iri(ns.id("commune", code.upper())))
+            units.append(iri(ctx.territories.id("commune", code.upper())))
     for value in row.items("territoire_epci"):
         code = compact(value)
         if code in ctx.ref.epci:
-            units.append(iri(ns.id("epci", code)))
+            units.append(iri(ctx.territories.id("epci", code)))
         elif code in ctx.ref.ept:
-            units.append(iri(ns.id("ept", code)))
+            units.append(iri(ctx.territories.id("ept", code)))
         else:
             problem = siren_problem(code)
             row.problem("territoire_epci", f"{value!r}: {problem}" if problem else f"{code} is not the SIREN of an EPCI in the COG 2026")
@@ -632,7 +633,7 @@ def _ptce_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> list
         for code in row.items(column):
             code = code.upper() if code.upper() in known else code
             if code in known:
-                units.append(iri(ns.id(kind, code)))
+                units.append(iri(ctx.territories.id(kind, code)))
             else:
                 row.problem(column, f"unknown {kind} code {code!r} in the COG 2026")
     for unit in units:
@@ -772,7 +773,7 @@ def _member_row(ctx: _Context, row: _Row, seen: dict[tuple, int], line: int) -> 
         site = iri(f"{org.value}#site-{commune.lower()}")
         out += [triple(site, TYPE, iri(ORG.Site)), triple(site, ORG.siteOf, org), triple(org, ORG.hasSite, site)]
     if site is not None and commune:
-        out.append(triple(site, PTCE.commune, iri(ns.id("commune", commune))))
+        out.append(triple(site, PTCE.commune, iri(ctx.territories.id("commune", commune))))
 
     ptce = iri(ns.id("ptce", ptce_id))
     membership_iri = ctx.unique(f"{ptce.value}#membre-{key}")
@@ -862,7 +863,7 @@ def _place_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> lis
         if postcode:
             out.append(triple(address, LOCN.postCode, text(postcode)))
     if commune:
-        out.append(triple(node, PTCE.commune, iri(ns.id("commune", commune))))
+        out.append(triple(node, PTCE.commune, iri(ctx.territories.id("commune", commune))))
     if latitude is not None and longitude is not None:
         geometry = iri(f"{node.value}#geometrie")
         wkt = f"POINT({format(longitude, 'f')} {format(latitude, 'f')})"
@@ -923,10 +924,15 @@ _HANDLERS = {
 # Entry points
 # --------------------------------------------------------------------------------------------
 
-def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = PROJECT_ROOT) -> TemplateResult:
-    """Read a template directory; raise UserError (exit code 2) if it or its ptce.csv is unreadable."""
+def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = PROJECT_ROOT,
+                    territories: Namespaces | None = None) -> TemplateResult:
+    """Read a template directory; raise UserError (exit code 2) if it or its ptce.csv is unreadable.
+
+    ``ns`` mints the publisher's resources; ``territories`` is the knowledge base whose COG IRIs
+    the territories point to (by default the same base)."""
     directory = Path(directory)
     ns = ns or Namespaces()
+    territories = territories or ns
     if not directory.is_dir():
         raise UserError(f"{directory}: not a directory (expected a directory holding ptce.csv)", exit_code=2)
     if not (directory / MAIN_FILE).is_file():
@@ -942,7 +948,7 @@ def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = 
         key = _member_key(values)
         if values.get("ptce") and key and slugify(values.get("nom", "")):
             member_keys.setdefault((values["ptce"], slugify(values["nom"])), key)
-    ctx = _Context(ns, ref, ptce_ids, member_keys)
+    ctx = _Context(ns, territories, ref, ptce_ids, member_keys)
 
     triples: list[ox.Triple] = []
     rejects: list[Reject] = []
@@ -966,9 +972,10 @@ def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = 
     return TemplateResult(_tidy(triples), rejects, kept)
 
 
-def read_template(directory: Path, ns: Namespaces | None = None, root: Path = PROJECT_ROOT) -> tuple[list[ox.Triple], list[Reject]]:
+def read_template(directory: Path, ns: Namespaces | None = None, root: Path = PROJECT_ROOT,
+                  territories: Namespaces | None = None) -> tuple[list[ox.Triple], list[Reject]]:
     """The triples of the valid rows and the rejected rows of a template directory."""
-    result = ingest_template(directory, ns, root)
+    result = ingest_template(directory, ns, root, territories)
     return result.triples, result.rejects
 
 
