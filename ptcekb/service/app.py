@@ -12,7 +12,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import UserError
 from ..templating import environment
-from . import health, home, sparql, vocabulary
+from . import description, health, home, sparql, update, validation, vocabulary
 from .kb import KnowledgeBase
 
 log = logging.getLogger("ptcekb.service")
@@ -29,12 +29,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.kb = KnowledgeBase(settings)
     app.state.templates = Jinja2Templates(env=environment())
-    for module in (home, health, sparql, vocabulary):
+    for module in (home, health, sparql, description, update, validation, vocabulary):
         app.include_router(module.router)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
-        return PlainTextResponse(str(exc) + "\n", status_code=400)
+        return PlainTextResponse(str(exc) + "\n", status_code=exc.http_status)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

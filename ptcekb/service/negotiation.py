@@ -11,7 +11,8 @@ import pyoxigraph as ox
 class Representation:
     media_type: str
     suffix: str
-    rdf_format: ox.RdfFormat | None  # None for HTML
+    rdf_format: ox.RdfFormat | None  # None for HTML and for SPARQL query results
+    results_format: ox.QueryResultsFormat | None = None  # SPARQL results (SELECT/ASK) only
 
     @property
     def content_type(self) -> str:
@@ -28,6 +29,29 @@ RDF_REPRESENTATIONS = (
 DOCUMENT_REPRESENTATIONS = (HTML, *RDF_REPRESENTATIONS)
 BY_SUFFIX = {r.suffix: r for r in DOCUMENT_REPRESENTATIONS}
 ALIASES = {"turtle": "ttl", "json-ld": "jsonld", "json": "jsonld", "rdfxml": "rdf", "xml": "rdf", "ntriples": "nt"}
+
+
+# SPARQL query results (SELECT, ASK): the standard types first, then loose aliases, then HTML,
+# so that ``*/*`` gets SPARQL JSON and a browser (``text/html`` first) gets the HTML page.
+RESULTS_REPRESENTATIONS = (
+    Representation("application/sparql-results+json", "srj", None, ox.QueryResultsFormat.JSON),
+    Representation("application/sparql-results+xml", "srx", None, ox.QueryResultsFormat.XML),
+    Representation("text/csv", "csv", None, ox.QueryResultsFormat.CSV),
+    Representation("text/tab-separated-values", "tsv", None, ox.QueryResultsFormat.TSV),
+    Representation("application/json", "json", None, ox.QueryResultsFormat.JSON),
+    Representation("application/xml", "xml", None, ox.QueryResultsFormat.XML),
+    HTML,
+)
+RESULTS_ALIASES = {"json": "srj", "xml": "srx", "sparql-results+json": "srj", "sparql-results+xml": "srx"}
+# RDF graphs (CONSTRUCT, DESCRIBE): the document formats plus the dataset formats (default graph).
+GRAPH_REPRESENTATIONS = (
+    *RDF_REPRESENTATIONS,
+    Representation("application/trig", "trig", ox.RdfFormat.TRIG),
+    Representation("application/n-quads", "nq", ox.RdfFormat.N_QUADS),
+    Representation("text/plain", "txt", ox.RdfFormat.N_TRIPLES),  # legacy N-Triples type
+    HTML,
+)
+GRAPH_ALIASES = {**ALIASES, "nquads": "nq", "n-quads": "nq", "n-triples": "nt"}
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
@@ -82,10 +106,9 @@ def negotiate(accept: str | None, offers: tuple[Representation, ...]) -> Represe
     return best
 
 
-def by_name(name: str) -> Representation | None:
+def by_name(name: str, offers: tuple[Representation, ...] = DOCUMENT_REPRESENTATIONS,
+            aliases: dict[str, str] = ALIASES) -> Representation | None:
     """A representation named by ``?format=`` or a suffix (``ttl``, ``turtle``, ``text/turtle``...)."""
     key = name.strip().lower()
-    key = ALIASES.get(key, key)
-    if key in BY_SUFFIX:
-        return BY_SUFFIX[key]
-    return next((r for r in DOCUMENT_REPRESENTATIONS if r.media_type == key), None)
+    key = aliases.get(key, key)
+    return next((r for r in offers if key in (r.suffix, r.media_type)), None)

@@ -1,24 +1,485 @@
-"""``/sparql``: the SPARQL 1.1 Protocol endpoint (queries over the union of the named graphs)."""
+"""``/sparql``: the SPARQL 1.1 Protocol for queries (docs/sparql.md).
+
+GET, POST form-encoded and POST ``application/sparql-query``; ``default-graph-uri`` and
+``named-graph-uri`` define the dataset (over ``FROM``/``FROM NAMED``); without them and without
+``FROM`` the default graph is the union of the named graphs. Queries run in worker processes with a
+time limit (executor.py). ``GET /sparql`` without a query answers the service description to RDF
+clients and the query page to browsers.
+"""
 
 from __future__ import annotations
 
-import pyoxigraph as ox
+import json
+import re
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
+from ..config import PROJECT_ROOT
 from ..errors import UserError
-from ..query import execute
+from ..namespaces import PREFIXES, VOCAB_BASE
+from . import description
+from .executor import Busy, Executor, Job, Limits, QueryTimeout
+from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
+                          RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
 
-router = APIRouter()
+MAX_QUERY_BYTES = 1 << 20  # 1 MiB: body of a POST to /sparql (and the query itself)
+TRUNCATED_HEADER = "X-PTCEKB-Truncated"
+QUERY_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+DESCRIPTION_REPRESENTATIONS = (*RDF_REPRESENTATIONS, HTML)
 
-JSON_RESULTS = "application/sparql-results+json"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": f"{TRUNCATED_HEADER}, Content-Type, Content-Length, Link, Vary",
+}
 
 
-@router.get("/sparql", summary="SPARQL 1.1 query (GET)")
-def sparql_get(request: Request, query: str | None = None) -> Response:
-    if not query or not query.strip():
-        raise UserError("missing 'query' parameter / paramètre 'query' manquant")
-    result = execute(request.app.state.kb.store(), query)
-    if isinstance(result, ox.QueryTriples):
-        raise UserError("CONSTRUCT and DESCRIBE are not served yet / pas encore servis")
-    return Response(result.serialize(format=ox.QueryResultsFormat.JSON), media_type=JSON_RESULTS)
+class ProtocolError(Exception):
+    """An error answered as ``status`` with a readable one-line message (and CORS headers)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(message.rstrip("\n") + "\n", status_code=status, media_type="text/plain; charset=utf-8",
+                    headers={**CORS_HEADERS, **(headers or {})})
+
+
+def preflight(request: Request, methods: tuple[str, ...]) -> Response:
+    """``OPTIONS``: a CORS preflight answer (any origin), or the plain list of allowed methods."""
+    headers = {**CORS_HEADERS, "Allow": ", ".join(methods)}
+    if request.headers.get("access-control-request-method"):
+        headers["Access-Control-Allow-Methods"] = ", ".join(methods)
+        headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "access-control-request-headers", "Accept, Content-Type, Authorization")
+        headers["Access-Control-Max-Age"] = "86400"
+    return Response(status_code=204, headers=headers)
+
+
+def method_not_allowed(methods: tuple[str, ...]) -> Response:
+    return error_response(405, f"405: method not allowed here; allowed: {', '.join(methods)} "
+                               f"/ méthode non autorisée", {"Allow": ", ".join(methods)})
+
+
+# --------------------------------------------------------------------------------------------
+# A small SPARQL tokenizer: the query form, dataset clauses, SERVICE and LOAD targets.
+
+_TOKEN = re.compile(r'''
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00b7-\uffff]+)
+  | (?P<name>(?:[A-Za-z_\u00c0-\uffff][\w\-.\u00b7-\uffff]*)?:[\w\-.:%\\\u00b7-\uffff]*|[A-Za-z_\u00c0-\uffff][\w\-\u00b7-\uffff]*)
+  | (?P<other>.)
+''', re.VERBOSE | re.DOTALL)
+
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+
+
+@dataclass
+class Analysis:
+    form: str | None = None  # SELECT, CONSTRUCT, DESCRIBE or ASK (None when not found)
+    has_dataset_clause: bool = False  # FROM or FROM NAMED
+    services: list[str | None] = field(default_factory=list)  # SERVICE targets (None: a variable)
+    loads: list[str | None] = field(default_factory=list)  # LOAD sources (updates)
+
+
+def analyse(text: str) -> Analysis:
+    """What the protocol needs to know of a query or update, without a full parser.
+
+    Strings, IRIs and comments are skipped as whole tokens, so ``"SERVICE"`` in a literal or
+    ``<http://x/SERVICE>`` are not keywords. Prefixed names are expanded with the ``PREFIX``
+    declarations met before them and the endpoint's default prefixes.
+    """
+    out = Analysis()
+    prefixes = dict(PREFIXES)
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
+    for index, (kind, value) in enumerate(tokens):
+        if kind != "name" or ":" in value:
+            continue
+        keyword = value.upper()
+        following = [t for t in tokens[index + 1:index + 4]]
+        if keyword == "PREFIX" and len(following) >= 2 and following[0][0] == "name" and following[1][0] == "iri":
+            prefixes[following[0][1].rstrip(":")] = following[1][1][1:-1]
+        elif keyword in QUERY_FORMS and out.form is None:
+            out.form = keyword
+        elif keyword == "FROM":
+            out.has_dataset_clause = True
+        elif keyword in ("SERVICE", "LOAD"):
+            rest = following[1:] if following and following[0][1].upper() == "SILENT" else following
+            target = _target(rest[0] if rest else None, prefixes)
+            (out.services if keyword == "SERVICE" else out.loads).append(target)
+    return out
+
+
+def _target(token: tuple[str, str] | None, prefixes: dict[str, str]) -> str | None:
+    if token is None:
+        return None
+    kind, value = token
+    if kind == "iri":
+        return value[1:-1]
+    if kind == "name" and ":" in value:
+        prefix, _, local = value.partition(":")
+        return prefixes[prefix] + local if prefix in prefixes else None
+    return None
+
+
+def check_federation(analysis: Analysis, allowlist: tuple[str, ...]) -> None:
+    """Refuse ``SERVICE`` (and ``LOAD``) towards endpoints that ``PTCEKB_SERVICE_ALLOWLIST`` does not list."""
+    for keyword, targets in (("SERVICE", analysis.services), ("LOAD", analysis.loads)):
+        for target in targets:
+            if target is None or not any(target.startswith(prefix) for prefix in allowlist):
+                shown = "a variable or unresolved name" if target is None else f"<{target}>"
+                raise ProtocolError(400, f"{keyword} {shown} refused: federated queries are off on this endpoint "
+                                         "unless PTCEKB_SERVICE_ALLOWLIST lists the endpoint / requêtes fédérées "
+                                         "désactivées (PTCEKB_SERVICE_ALLOWLIST)")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a protocol request
+
+
+@dataclass
+class Operation:
+    text: str | None  # the query or update; None when the request carries none
+    params: list[tuple[str, str]]  # URL and form parameters (in order, repeatable)
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.params if k == name]
+
+    def one(self, name: str) -> str | None:
+        values = self.all(name)
+        if len(values) > 1:
+            raise ProtocolError(400, f"more than one '{name}' parameter / plusieurs paramètres '{name}'")
+        return values[0] if values else None
+
+
+def content_type(request: Request) -> tuple[str, dict[str, str]]:
+    header = request.headers.get("content-type", "")
+    media, *parameters = [p.strip() for p in header.split(";")]
+    params = {}
+    for p in parameters:
+        name, _, value = p.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return media.lower(), params
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` bytes (announced or actually sent)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"request body larger than {limit} bytes / corps de requête trop grand")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, f"request body larger than {limit} bytes / corps de requête trop grand")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"{what} is not valid UTF-8 / n'est pas en UTF-8") from None
+
+
+async def read_operation(request: Request, name: str, direct_type: str, limit: int) -> Operation:
+    """The ``query`` (or ``update``) of a GET or POST, with the parameters of the URL and the form."""
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    if request.method in ("GET", "HEAD"):
+        if name == "update":
+            raise ProtocolError(400, "updates are sent with POST / les mises à jour se font par POST")
+        operation = Operation(None, params)
+        operation.text = operation.one(name)
+        if operation.text is not None and len(operation.text.encode()) > limit:
+            raise ProtocolError(413, f"{name} larger than {limit} bytes")
+        return operation
+    media, options = content_type(request)
+    charset = options.get("charset", "utf-8").lower()
+    if media not in ("application/x-www-form-urlencoded", direct_type):
+        raise ProtocolError(415, f"a POST to this endpoint must be application/x-www-form-urlencoded or {direct_type}"
+                                 f", not {media or 'without Content-Type'} / type de contenu non pris en charge")
+    if charset not in ("utf-8", "utf8"):
+        raise ProtocolError(415, f"charset {charset} not supported: send UTF-8 / encodage non pris en charge")
+    body = await read_body(request, limit)
+    if media == direct_type:
+        operation = Operation(_utf8(body, name), params)
+        if operation.all(name):
+            raise ProtocolError(400, f"'{name}' given both in the body and in the URL")
+        return operation
+    form = parse_qsl(_utf8(body, "form body"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    operation = Operation(None, params + form)
+    operation.text = operation.one(name)
+    return operation
+
+
+def require_text(operation: Operation, name: str) -> str:
+    if operation.text is None or not operation.text.strip():
+        raise ProtocolError(400, f"missing or empty '{name}' parameter / paramètre '{name}' manquant ou vide")
+    return operation.text
+
+
+# --------------------------------------------------------------------------------------------
+# Content negotiation
+
+
+def choose_formats(request: Request, operation: Operation, form: str | None) -> tuple[Representation | None, Representation | None]:
+    """(representation for SELECT/ASK, representation for CONSTRUCT/DESCRIBE); None when not acceptable.
+
+    ``format`` (a short name or a media type) overrides ``Accept``.
+    """
+    requested = operation.one("format")
+    if requested:
+        solutions = by_name(requested, RESULTS_REPRESENTATIONS, RESULTS_ALIASES)
+        graph = by_name(requested, GRAPH_REPRESENTATIONS, GRAPH_ALIASES)
+        if solutions is None and graph is None:
+            names = sorted({r.suffix for r in (*RESULTS_REPRESENTATIONS, *GRAPH_REPRESENTATIONS)} | {"json", "xml", "turtle"})
+            raise ProtocolError(400, f"unknown format {requested!r}; use one of {', '.join(names)} or a media type")
+        return solutions, graph
+    accept = request.headers.get("accept")
+    return negotiate(accept, RESULTS_REPRESENTATIONS), negotiate(accept, GRAPH_REPRESENTATIONS)
+
+
+def not_acceptable(kind: str) -> ProtocolError:
+    offers = RESULTS_REPRESENTATIONS if kind in ("SELECT", "ASK") else GRAPH_REPRESENTATIONS
+    types = ", ".join(dict.fromkeys(r.media_type for r in offers))
+    return ProtocolError(406, f"406: no acceptable format for {kind} results; this endpoint offers {types} "
+                              "(or use ?format=) / aucun format acceptable", {"Vary": "Accept"})
+
+
+# --------------------------------------------------------------------------------------------
+# The executor's life: started with the application, stopped with it
+
+
+@asynccontextmanager
+async def lifespan(app):
+    settings = app.state.settings
+    executor = Executor(Limits.from_env(settings.query_timeout))
+    app.state.executor = executor
+    try:
+        directory = str(app.state.kb.location.current())
+    except UserError:
+        directory = None
+    await executor.start(directory)
+    try:
+        yield
+    finally:
+        executor.close()
+
+
+router = APIRouter(lifespan=lifespan)
+
+
+def _dataset(operation: Operation, analysis: Analysis) -> dict:
+    default, named = operation.all("default-graph-uri"), operation.all("named-graph-uri")
+    for iri in (*default, *named):
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*$", iri):
+            raise ProtocolError(400, f"graph IRI {iri!r} is not an absolute IRI / IRI de graphe invalide")
+    if default or named:
+        return {"default_graph": default, "named_graphs": named, "use_default_graph_as_union": False}
+    # FROM / FROM NAMED in the query define its dataset; otherwise the union of the named graphs.
+    return {"use_default_graph_as_union": not analysis.has_dataset_clause}
+
+
+@router.api_route("/sparql", methods=["GET", "HEAD", "POST"], summary="SPARQL 1.1 Protocol: query",
+                  description="GET ?query=, POST form (query=) or POST application/sparql-query; see docs/sparql.md")
+async def sparql(request: Request) -> Response:
+    try:
+        return await _sparql(request)
+    except ProtocolError as exc:
+        return error_response(exc.status, exc.message, exc.headers)
+    except UserError as exc:
+        return error_response(exc.http_status, str(exc))
+
+
+@router.options("/sparql", include_in_schema=False)
+async def sparql_options(request: Request) -> Response:
+    return preflight(request, QUERY_METHODS)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def sparql_other(request: Request) -> Response:
+    return method_not_allowed(QUERY_METHODS)
+
+
+async def _sparql(request: Request) -> Response:
+    operation = await read_operation(request, "query", "application/sparql-query", MAX_QUERY_BYTES)
+    if operation.all("update"):
+        raise ProtocolError(400, "updates are not accepted at /sparql: POST them to /update / "
+                                 "mises à jour refusées ici, utiliser /update")
+    if operation.text is None and request.method in ("GET", "HEAD"):
+        return await describe_or_page(request, operation)
+    text = require_text(operation, "query")
+    analysis = analyse(text)
+    solutions_rep, graph_rep = choose_formats(request, operation, analysis.form)
+    if analysis.form in ("SELECT", "ASK") and solutions_rep is None:
+        raise not_acceptable(analysis.form)
+    if analysis.form in ("CONSTRUCT", "DESCRIBE") and graph_rep is None:
+        raise not_acceptable(analysis.form)
+    wants_html = HTML in (solutions_rep, graph_rep) and (
+        (analysis.form in ("SELECT", "ASK") and solutions_rep is HTML)
+        or (analysis.form in ("CONSTRUCT", "DESCRIBE") and graph_rep is HTML))
+    try:
+        check_federation(analysis, request.app.state.settings.service_allowlist)
+        dataset = _dataset(operation, analysis)
+    except ProtocolError as exc:
+        if wants_html:
+            return page(request, text, error=exc.message, status=exc.status)
+        raise
+    kb = request.app.state.kb
+    executor: Executor = request.app.state.executor
+    job = Job(
+        directory=str(kb.location.current()), query=text,
+        solutions_format=None if solutions_rep is None else ("html" if solutions_rep is HTML else _results_name(solutions_rep)),
+        graph_format=None if graph_rep is None else ("html" if graph_rep is HTML else graph_rep.rdf_format.file_extension),
+        row_cap=executor.limits.row_cap, prefixes=PREFIXES, base_iri=description.endpoint_url(request), **dataset,
+    )
+    started = time.monotonic()
+    try:
+        reply = await executor.run(job)
+    except QueryTimeout:
+        message = (f"504: the query exceeded the time limit of {executor.limits.timeout:g} s and was stopped "
+                   f"/ la requête a dépassé la limite de {executor.limits.timeout:g} s et a été arrêtée")
+        if wants_html:
+            return page(request, text, error=message, status=504)
+        raise ProtocolError(504, message) from None
+    except Busy:
+        raise ProtocolError(503, "503: every query worker is busy; retry later / serveur occupé",
+                            {"Retry-After": "5"}) from None
+    elapsed = time.monotonic() - started
+    if reply.status == 406:
+        raise not_acceptable(reply.message)
+    if reply.status != 200:
+        if wants_html or (reply.kind == "" and (solutions_rep is HTML and graph_rep is HTML)):
+            return page(request, text, error=reply.message, status=reply.status)
+        raise ProtocolError(reply.status, reply.message)
+    representation = solutions_rep if reply.kind in ("solutions", "boolean") else graph_rep
+    headers = {**CORS_HEADERS, "Vary": "Accept"}
+    if reply.truncated:
+        headers[TRUNCATED_HEADER] = "true"
+    if representation is HTML:
+        return page(request, text, reply=reply, elapsed=elapsed, row_cap=job.row_cap, headers=headers)
+    return Response(reply.body, media_type=_content_type(representation), headers=headers)
+
+
+def _results_name(representation: Representation) -> str:
+    return {"srj": "json", "json": "json", "srx": "xml", "xml": "xml", "csv": "csv", "tsv": "tsv"}[representation.suffix]
+
+
+def _content_type(representation: Representation) -> str:
+    if representation.media_type.startswith("text/") or representation.media_type in (
+            "application/sparql-results+json", "application/json", "application/n-triples", "application/n-quads",
+            "application/ld+json", "application/trig"):
+        return representation.content_type
+    return representation.media_type
+
+
+# --------------------------------------------------------------------------------------------
+# Without a query: the service description (RDF) or the query page (HTML)
+
+
+async def describe_or_page(request: Request, operation: Operation) -> Response:
+    requested = operation.one("format")
+    representation = by_name(requested) if requested else negotiate(request.headers.get("accept"), DESCRIPTION_REPRESENTATIONS)
+    if representation is None:
+        types = ", ".join(r.media_type for r in DESCRIPTION_REPRESENTATIONS)
+        raise ProtocolError(406, f"406: the service description is offered as {types} / aucun format acceptable",
+                            {"Vary": "Accept"})
+    if representation is HTML:
+        example = operation.one("example")
+        examples = load_examples()
+        chosen = next((e for e in examples if e.name == example), None)
+        return page(request, chosen.text if chosen else "", headers={**CORS_HEADERS, "Vary": "Accept"})
+    body = await description.service_description(request, representation.rdf_format)
+    return Response(body, media_type=representation.content_type,
+                    headers={**CORS_HEADERS, "Vary": "Accept", "Link": f'<{description.void_url(request)}>; rel="describedby"'})
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    title_fr: str
+    title_en: str
+    text: str
+
+    @property
+    def href(self) -> str:
+        return "/sparql?format=html&query=" + quote(self.text, safe="")
+
+
+def load_examples() -> list[Example]:
+    """The competency questions of ``queries/*.rq`` with their FR/EN comment header."""
+    examples = []
+    for path in sorted((PROJECT_ROOT / "queries").glob("*.rq")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        titles = {"fr": "", "en": ""}
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            label, _, rest = line.lstrip("# ").partition(":")
+            if label.strip().lower() in titles:
+                titles[label.strip().lower()] = rest.strip()
+        examples.append(Example(path.stem, titles["fr"] or path.stem, titles["en"], text))
+    return examples
+
+
+def page(request: Request, query: str, *, reply=None, error: str | None = None, status: int = 200,
+         elapsed: float | None = None, row_cap: int | None = None, headers: dict | None = None) -> HTMLResponse:
+    """The query page: the form, the examples and, after a query, its results as a table."""
+    context = {"query": query, "examples": load_examples(), "error": error, "elapsed": elapsed,
+               "row_cap": row_cap, "result": None, "timeout": request.app.state.settings.query_timeout}
+    if reply is not None:
+        if reply.kind == "graph":
+            context["result"] = {"kind": "graph", "text": reply.body.decode("utf-8", "replace")}
+        else:
+            document = json.loads(reply.body)
+            if "boolean" in document:
+                context["result"] = {"kind": "boolean", "value": document["boolean"]}
+            else:
+                variables = document["head"]["vars"]
+                rows = [[_cell(b.get(v), request) for v in variables] for b in document["results"]["bindings"]]
+                context["result"] = {"kind": "solutions", "vars": variables, "rows": rows, "truncated": reply.truncated}
+    response = request.app.state.templates.TemplateResponse(request, "sparql.html", context, status_code=status)
+    response.headers.update(headers or {**CORS_HEADERS, "Vary": "Accept"})
+    return response
+
+
+def _cell(term: dict | None, request: Request) -> dict:
+    if term is None:
+        return {"text": ""}
+    value = term["value"]
+    if term["type"] == "uri":
+        return {"text": _compact(value), "href": _local(value, request), "title": value}
+    if term["type"] == "bnode":
+        return {"text": "_:" + value}
+    if term["type"] == "literal":
+        suffix = f"@{term['xml:lang']}" if "xml:lang" in term else ""
+        return {"text": value + suffix, "title": term.get("datatype", "")}
+    return {"text": json.dumps(value)}
+
+
+def _compact(iri: str) -> str:
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and "/" not in iri[len(namespace):]:
+            return f"{prefix}:{iri[len(namespace):]}"
+    return f"<{iri}>"
+
+
+def _local(iri: str, request: Request) -> str:
+    """Links to the things this service answers for point to local paths (DESIGN.md)."""
+    for base in dict.fromkeys((request.app.state.settings.base_iri, VOCAB_BASE)):
+        if iri.startswith(base):
+            return "/" + iri[len(base):]
+    return iri

@@ -1,0 +1,282 @@
+"""The SPARQL service description, the VoID description (``/.well-known/void``) and the dump.
+
+Statistics (triples, entities, classes, properties, class partitions per named graph) are computed
+once per build: the cache is keyed by the build directory, which changes with every rebuild and
+every update (update.py publishes a new build).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from ..build import KB_LICENSE
+from ..errors import UserError
+from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
+from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
+
+router = APIRouter()
+
+FORMATS = "http://www.w3.org/ns/formats/"
+RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                  "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads")
+DUMP_NAME = "ptcekb.nq.gz"
+SIMPLE_ENTAILMENT = "http://www.w3.org/ns/entailment/Simple"
+
+
+def endpoint_url(request: Request) -> str:
+    return str(request.base_url) + "sparql"
+
+
+def void_url(request: Request) -> str:
+    return str(request.base_url) + ".well-known/void"
+
+
+def dump_url(request: Request) -> str:
+    return str(request.base_url) + "dumps/" + DUMP_NAME
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics, once per build
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    triples: int
+    entities: int  # distinct subjects that have an rdf:type
+    classes: int
+    properties: int
+    class_partitions: dict[str, int]  # class IRI -> entities of that class
+
+
+@dataclass(frozen=True)
+class Statistics:
+    directory: str
+    graphs: dict[str, GraphStats]  # named graph IRI -> its statistics
+    triples: int  # quads: the sum over the named graphs
+    entities: int
+    classes: int
+    properties: int
+
+
+def compute_statistics(store: ox.Store, directory: str) -> Statistics:
+    per_property: dict[str, dict[str, int]] = {}
+    for row in store.query("SELECT ?g ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"):
+        per_property.setdefault(row["g"].value, {})[row["p"].value] = int(row["n"].value)
+    partitions: dict[str, dict[str, int]] = {}
+    for row in store.query("SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ?c"):
+        partitions.setdefault(row["g"].value, {})[row["c"].value] = int(row["n"].value)
+    entities = {row["g"].value: int(row["n"].value) for row in store.query(
+        "SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g")}
+    (total,) = store.query("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }")
+    graphs = {
+        graph: GraphStats(sum(props.values()), entities.get(graph, 0), len(partitions.get(graph, {})), len(props),
+                          dict(sorted(partitions.get(graph, {}).items())))
+        for graph, props in sorted(per_property.items())
+    }
+    return Statistics(
+        directory, graphs, sum(g.triples for g in graphs.values()), int(total["n"].value),
+        len({c for p in partitions.values() for c in p}), len({p for props in per_property.values() for p in props}),
+    )
+
+
+_stats_lock = threading.Lock()
+
+
+async def statistics(request: Request) -> Statistics:
+    """The statistics of the served build (computed in a thread at the first request per build)."""
+    kb = request.app.state.kb
+    directory = str(kb.location.current())
+    cached = getattr(request.app.state, "void_statistics", None)
+    if cached is not None and cached.directory == directory:
+        return cached
+
+    def compute() -> Statistics:
+        with _stats_lock:
+            cached = getattr(request.app.state, "void_statistics", None)
+            if cached is not None and cached.directory == directory:
+                return cached
+            stats = compute_statistics(ox.Store.read_only(directory), directory)
+            request.app.state.void_statistics = stats
+            return stats
+
+    return await asyncio.to_thread(compute)
+
+
+# --------------------------------------------------------------------------------------------
+# Building the descriptions
+
+
+def _iri(value: str) -> ox.NamedNode:
+    return ox.NamedNode(str(value))
+
+
+def _int(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_iri(XSD.integer))
+
+
+def _add(out: list, subject, predicate, obj) -> None:
+    out.append(ox.Triple(subject, _iri(predicate), obj))
+
+
+async def service_description(request: Request, rdf_format: ox.RdfFormat) -> bytes:
+    settings = request.app.state.settings
+    stats = await statistics(request)
+    out: list[ox.Triple] = []
+    service, dataset, void = _iri(endpoint_url(request)), _iri(settings.ns.dataset), _iri(void_url(request))
+    _add(out, service, RDF.type, _iri(SD.Service))
+    _add(out, service, SD.endpoint, service)
+    _add(out, service, SD.supportedLanguage, _iri(SD.SPARQL11Query))
+    for name in RESULT_FORMATS:
+        _add(out, service, SD.resultFormat, _iri(FORMATS + name))
+    _add(out, service, SD.feature, _iri(SD.UnionDefaultGraph))
+    if settings.service_allowlist:
+        _add(out, service, SD.feature, _iri(SD.BasicFederatedQuery))
+    _add(out, service, SD.defaultEntailmentRegime, _iri(SIMPLE_ENTAILMENT))
+    _add(out, service, DCTERMS.title, ox.Literal("Base de connaissances des PTCE : point d'accès SPARQL", language="fr"))
+    _add(out, service, DCTERMS.title, ox.Literal("PTCE knowledge base: SPARQL endpoint", language="en"))
+    _add(out, service, RDFS.comment, ox.Literal(
+        "Without default-graph-uri, named-graph-uri or FROM, the default graph is the union of all the named "
+        "graphs; GRAPH reaches each source. Predeclared prefixes are listed with sh:declare. Limits: "
+        f"{settings.query_timeout:g} s per query, {request.app.state.executor.limits.row_cap} rows.", language="en"))
+    _add(out, service, RDFS.seeAlso, void)
+    for prefix, namespace in PREFIXES.items():
+        declaration = ox.BlankNode()
+        _add(out, service, SH.declare, declaration)
+        _add(out, declaration, SH.prefix, ox.Literal(prefix))
+        _add(out, declaration, SH.namespace, ox.Literal(namespace, datatype=_iri(XSD.anyURI)))
+    _add(out, service, SD.defaultDataset, dataset)
+    _add(out, dataset, RDF.type, _iri(SD.Dataset))
+    _add(out, dataset, RDFS.seeAlso, void)
+    default_graph = ox.BlankNode()
+    _add(out, dataset, SD.defaultGraph, default_graph)
+    _add(out, default_graph, RDF.type, _iri(SD.Graph))
+    _add(out, default_graph, RDFS.comment, ox.Literal("the union of the named graphs", language="en"))
+    _add(out, default_graph, VOID.triples, _int(stats.triples))
+    for graph, graph_stats in stats.graphs.items():
+        named, description = ox.BlankNode(), ox.BlankNode()
+        _add(out, dataset, SD.namedGraph, named)
+        _add(out, named, RDF.type, _iri(SD.NamedGraph))
+        _add(out, named, SD.name, _iri(graph))
+        _add(out, named, SD.graph, description)
+        _add(out, description, RDF.type, _iri(SD.Graph))
+        _add(out, description, VOID.triples, _int(graph_stats.triples))
+    if settings.update_token:
+        update = _iri(str(request.base_url) + "update")
+        _add(out, update, RDF.type, _iri(SD.Service))
+        _add(out, update, SD.endpoint, update)
+        _add(out, update, SD.supportedLanguage, _iri(SD.SPARQL11Update))
+        _add(out, update, SD.defaultDataset, dataset)
+    return ox.serialize(out, format=rdf_format, prefixes={**PREFIXES, "formats": FORMATS})
+
+
+def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
+    settings, kb = request.app.state.settings, request.app.state.kb
+    dataset, document = _iri(settings.ns.dataset), _iri(void_url(request))
+    meta = _iri(settings.ns.meta_graph)
+    # What the build wrote in graph/meta (titles, licences, sources, provenance), without its
+    # build-time triple counts: the counts below are those of the data served.
+    out = [q.triple for q in kb.store().quads_for_pattern(None, None, None, meta) if q.predicate.value != str(VOID.triples)]
+    has = {(t.subject, t.predicate.value) for t in out}
+    _add(out, document, RDF.type, _iri(VOID.DatasetDescription))
+    _add(out, document, FOAF.primaryTopic, dataset)
+    _add(out, dataset, RDF.type, _iri(VOID.Dataset))
+    if (dataset, str(DCTERMS.license)) not in has:
+        _add(out, dataset, DCTERMS.license, _iri(KB_LICENSE))
+    if (dataset, str(VOID.uriSpace)) not in has:
+        _add(out, dataset, VOID.uriSpace, ox.Literal(settings.ns.base + "id/"))
+    _add(out, dataset, VOID.sparqlEndpoint, _iri(endpoint_url(request)))
+    _add(out, dataset, VOID.dataDump, _iri(dump_url(request)))
+    _add(out, dataset, VOID.feature, _iri(FORMATS + "N-Quads"))
+    _add(out, dataset, VOID.triples, _int(stats.triples))
+    _add(out, dataset, VOID.entities, _int(stats.entities))
+    _add(out, dataset, VOID.classes, _int(stats.classes))
+    _add(out, dataset, VOID.properties, _int(stats.properties))
+    for graph, graph_stats in stats.graphs.items():
+        subset = _iri(graph)
+        _add(out, dataset, VOID.subset, subset)
+        _add(out, subset, RDF.type, _iri(VOID.Dataset))
+        _add(out, subset, VOID.sparqlEndpoint, _iri(endpoint_url(request)))
+        _add(out, subset, VOID.triples, _int(graph_stats.triples))
+        _add(out, subset, VOID.entities, _int(graph_stats.entities))
+        _add(out, subset, VOID.classes, _int(graph_stats.classes))
+        _add(out, subset, VOID.properties, _int(graph_stats.properties))
+        for cls, count in graph_stats.class_partitions.items():
+            partition = ox.BlankNode()
+            _add(out, subset, VOID.classPartition, partition)
+            _add(out, partition, VOID["class"], _iri(cls))
+            _add(out, partition, VOID.entities, _int(count))
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------------
+# Routes
+
+
+def _cors() -> dict[str, str]:
+    from .sparql import CORS_HEADERS
+
+    return CORS_HEADERS
+
+
+@router.get("/.well-known/void", summary="VoID description of the dataset (RDF)")
+async def well_known_void(request: Request, format: str | None = None) -> Response:
+    representation = by_name(format, RDF_REPRESENTATIONS) if format else negotiate(request.headers.get("accept"), RDF_REPRESENTATIONS)
+    if representation is None:
+        types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
+        return Response(f"406: VoID is offered as {types} / aucun format acceptable\n", status_code=406,
+                        media_type="text/plain; charset=utf-8", headers={**_cors(), "Vary": "Accept"})
+    stats = await statistics(request)
+    body = ox.serialize(void_description(request, stats), format=representation.rdf_format, prefixes=PREFIXES)
+    return Response(body, media_type=representation.content_type, headers={**_cors(), "Vary": "Accept"})
+
+
+_dump_lock = threading.Lock()
+
+
+def _dump_file(settings, directory: Path) -> Path:
+    """The gzipped N-Quads dump of the build in ``directory``, written once (atomically) per build."""
+    cache = settings.store.with_name(settings.store.name + ".dumps")
+    target = cache / f"{directory.name}.nq.gz"
+    with _dump_lock:
+        if target.exists():
+            return target
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + f".{os.getpid()}.partial")
+        try:
+            with open(partial, "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=5) as stream:
+                    ox.Store.read_only(str(directory)).dump(stream, format=ox.RdfFormat.N_QUADS)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        for other in cache.glob("*.nq.gz"):  # dumps of builds no longer served
+            if other != target:
+                other.unlink(missing_ok=True)
+    return target
+
+
+@router.get("/dumps/" + DUMP_NAME, summary="The whole knowledge base as gzipped N-Quads (one file per build)")
+async def dump(request: Request) -> Response:
+    kb = request.app.state.kb
+    try:
+        directory = kb.location.current()
+        path = await asyncio.to_thread(_dump_file, kb.settings, directory)
+    except (UserError, OSError) as exc:
+        return Response(f"dump unavailable: {exc}\n", status_code=503, media_type="text/plain; charset=utf-8")
+    return FileResponse(path, media_type="application/gzip", filename=DUMP_NAME,
+                        headers={**_cors(), "ETag": f'"{directory.name}"'})
+
+
+@router.get("/dumps/", summary="The available dumps")
+async def dumps_index(request: Request) -> Response:
+    return Response(f"{dump_url(request)}\tgzipped N-Quads of every named graph\n", media_type="text/plain; charset=utf-8",
+                    headers=_cors())

@@ -1,0 +1,460 @@
+"""Running SPARQL queries with a time limit, in worker processes that can be killed.
+
+pyoxigraph's ``Store.query`` cannot be interrupted and a Python thread cannot be killed, so every
+query of ``/sparql`` runs in a worker *process* that opens the published build read-only. The
+server keeps a small pool (``PTCEKB_QUERY_WORKERS``, default 2, always running) and starts extra
+workers on demand when all are busy (up to ``PTCEKB_QUERY_WORKERS_MAX``, default 6; an extra
+worker idle for a minute is stopped). A worker whose query passes the time limit
+(``PTCEKB_QUERY_TIMEOUT``) is killed and replaced; the other workers go on serving.
+
+The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
+back bytes, so the server process only copies bytes to the client.
+
+Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph: a
+worker starts in a few milliseconds, without the threads of the server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from ..query import one_line
+
+log = logging.getLogger("ptcekb.service.executor")
+
+DEFAULT_ROW_CAP = 10_000
+IDLE_EXTRA_WORKER_SECONDS = 60.0
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+RESULTS_XML_NS = "http://www.w3.org/2005/sparql-results#"
+TRUNCATION_LINK = "https://w3id.org/ptce/docs/sparql#row-cap"
+
+
+def _env_int(name: str, default: int, minimum: int = 1) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, not {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of query execution, from the environment (documented in docs/sparql.md)."""
+
+    timeout: float = 30.0
+    row_cap: int = DEFAULT_ROW_CAP
+    workers: int = 2
+    max_workers: int = 6
+
+    @classmethod
+    def from_env(cls, timeout: float) -> "Limits":
+        workers = _env_int("PTCEKB_QUERY_WORKERS", 2)
+        return cls(
+            timeout=timeout,
+            row_cap=_env_int("PTCEKB_ROW_CAP", DEFAULT_ROW_CAP),
+            workers=workers,
+            max_workers=max(workers, _env_int("PTCEKB_QUERY_WORKERS_MAX", max(6, workers))),
+        )
+
+
+@dataclass
+class Job:
+    """One query for a worker (plain data: it is pickled through a pipe)."""
+
+    directory: str
+    query: str
+    solutions_format: str | None  # json, xml, csv, tsv, html; None: not acceptable
+    graph_format: str | None  # an RDF file extension (ttl, nt, jsonld...), html; None: not acceptable
+    row_cap: int
+    use_default_graph_as_union: bool = True
+    default_graph: list[str] | None = None
+    named_graphs: list[str] | None = None
+    prefixes: dict[str, str] = field(default_factory=dict)
+    base_iri: str | None = None  # to resolve relative IRIs of the query (the endpoint's URL)
+
+
+@dataclass
+class Reply:
+    status: int  # 200, or the HTTP status of the error
+    kind: str = ""  # solutions, boolean or graph
+    body: bytes = b""
+    truncated: bool = False
+    message: str = ""
+
+
+class QueryTimeout(Exception):
+    pass
+
+
+class Busy(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# The worker side
+
+
+def _worker_main(conn, directory: str | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    store: ox.Store | None = None
+    opened: str | None = None
+    if directory:
+        try:
+            store, opened = ox.Store.read_only(directory), directory
+        except OSError:
+            pass
+    while True:
+        try:
+            job: Job = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            if job.directory != opened:
+                store, opened = None, None
+                store, opened = ox.Store.read_only(job.directory), job.directory
+            reply = run_job(store, job)
+        except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
+            reply = Reply(500, message=f"query failed: {type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def run_job(store: ox.Store, job: Job) -> Reply:
+    """Run the query of ``job`` on ``store`` and serialize its result (in the worker process)."""
+    options: dict[str, Any] = {"prefixes": job.prefixes or None, "base_iri": job.base_iri}
+    if job.default_graph is not None or job.named_graphs is not None:
+        options["default_graph"] = [ox.NamedNode(g) for g in job.default_graph or []]
+        options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
+    else:
+        options["use_default_graph_as_union"] = job.use_default_graph_as_union
+    try:
+        result = store.query(job.query, **options)
+        if isinstance(result, ox.QueryBoolean):
+            if job.solutions_format is None:
+                return Reply(406, message="an ASK result")
+            fmt = _RESULT_FORMATS["json" if job.solutions_format == "html" else job.solutions_format]
+            return Reply(200, "boolean", result.serialize(format=fmt))
+        if isinstance(result, ox.QuerySolutions):
+            if job.solutions_format is None:
+                return Reply(406, message="a SELECT result")
+            variables = [v.value for v in result.variables]
+            rows, truncated = _take(result, job.row_cap)
+            return Reply(200, "solutions", _SERIALIZERS[job.solutions_format](variables, rows, truncated, job.row_cap), truncated)
+        if job.graph_format is None:
+            return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
+        triples, truncated = _take(result, job.row_cap)
+        extension = "ttl" if job.graph_format == "html" else job.graph_format
+        body = ox.serialize(triples, format=ox.RdfFormat.from_extension(extension), prefixes=_prefixes_for(extension, job.prefixes))
+        if truncated and extension == "ttl":
+            body = f"# truncated to {job.row_cap} triples (row cap)\n".encode() + body
+        return Reply(200, "graph", body, truncated)
+    except SyntaxError as exc:
+        return Reply(400, message=f"SPARQL syntax error: {one_line(str(exc))}")
+    except (OSError, ValueError, RuntimeError) as exc:
+        return Reply(400, message=f"query failed: {one_line(str(exc))}")
+
+
+def _take(iterator, cap: int) -> tuple[list, bool]:
+    items = []
+    for item in iterator:
+        if len(items) == cap:
+            return items, True
+        items.append(item)
+    return items, False
+
+
+def _prefixes_for(extension: str, prefixes: dict[str, str]) -> dict[str, str] | None:
+    return prefixes or None if extension in ("ttl", "trig", "rdf", "jsonld") else None
+
+
+_RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                   "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {"subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
+                                        "object": _json_term(term.object)}}
+
+
+def _solutions_json(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
+    bindings = []
+    for row in rows:
+        binding = {}
+        for name in variables:
+            term = row[name]
+            if term is not None:
+                binding[name] = _json_term(term)
+        bindings.append(binding)
+    document: dict[str, Any] = {"head": {"vars": variables}}
+    if truncated:
+        document["head"]["link"] = [TRUNCATION_LINK]
+    document["results"] = {"bindings": bindings}
+    if truncated:
+        document["truncated"] = True
+        document["note"] = (f"results truncated to the first {cap} rows (row cap of this endpoint); "
+                            "use LIMIT and OFFSET to page through them")
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>")
+
+
+def _solutions_xml(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
+    out = ['<?xml version="1.0"?>\n']
+    if truncated:
+        out.append(f"<!-- results truncated to the first {cap} rows (row cap of this endpoint) -->\n")
+    out.append(f'<sparql xmlns="{RESULTS_XML_NS}"><head>')
+    out += [f"<variable name={quoteattr(v)}/>" for v in variables]
+    if truncated:
+        out.append(f"<link href={quoteattr(TRUNCATION_LINK)}/>")
+    out.append("</head><results>")
+    for row in rows:
+        out.append("<result>")
+        for name in variables:
+            term = row[name]
+            if term is not None:
+                out.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        out.append("</result>")
+    out.append("</results></sparql>\n")
+    return "".join(out).encode()
+
+
+def _csv_value(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        value = "_:" + term.value
+    elif isinstance(term, (ox.NamedNode, ox.Literal)):
+        value = term.value
+    else:
+        value = str(term)
+    if any(c in value for c in ',"\r\n'):
+        value = '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _solutions_csv(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
+    lines = [",".join(_csv_value(ox.Literal(v)) for v in variables)]
+    lines += [",".join(_csv_value(row[v]) for v in variables) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _solutions_tsv(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
+    lines = ["\t".join("?" + v for v in variables)]
+    lines += ["\t".join("" if row[v] is None else str(row[v]) for v in variables) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+_SERIALIZERS = {"json": _solutions_json, "html": _solutions_json, "xml": _solutions_xml,
+                "csv": _solutions_csv, "tsv": _solutions_tsv}
+
+
+# --------------------------------------------------------------------------------------------
+# The server side
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class Worker:
+    def __init__(self, ctx, directory: str | None):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, directory), daemon=True, name="ptcekb-query")
+        self.process.start()
+        child.close()
+        self.idle_since = time.monotonic()
+
+    async def call(self, job: Job) -> Reply:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        fd = self.conn.fileno()
+
+        def readable() -> None:
+            loop.remove_reader(fd)
+            if future.done():
+                return
+            try:
+                future.set_result(self.conn.recv())
+            except (EOFError, OSError) as exc:
+                future.set_exception(exc)
+
+        self.conn.send(job)
+        loop.add_reader(fd, readable)
+        try:
+            return await future
+        finally:
+            loop.remove_reader(fd)
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+        self.conn.close()
+
+    def reap(self) -> None:
+        self.process.join(timeout=5)
+        try:
+            self.process.close()
+        except ValueError:
+            pass
+
+
+class Executor:
+    """A pool of query worker processes bound to the running event loop."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self._ctx = _context()
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._starting = 0
+        self._waiters: deque[asyncio.Future] = deque()
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return len(self._idle) + len(self._busy) + self._starting
+
+    async def start(self, directory: str | None) -> None:
+        while self.size < self.limits.workers:
+            self._idle.append(await self._spawn(directory))
+
+    async def _spawn(self, directory: str | None) -> Worker:
+        self._starting += 1
+        try:
+            return await asyncio.to_thread(Worker, self._ctx, directory)
+        finally:
+            self._starting -= 1
+
+    async def run(self, job: Job) -> Reply:
+        deadline = time.monotonic() + self.limits.timeout
+        worker = await self._acquire(job.directory, deadline)
+        try:
+            reply = await asyncio.wait_for(worker.call(job), max(0.001, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            self._discard(worker)
+            raise QueryTimeout() from None
+        except (EOFError, OSError):
+            self._discard(worker)
+            return Reply(500, message="the query worker died (out of memory?) / le processus de requête s'est arrêté")
+        except BaseException:  # cancelled: the worker is still computing, so it cannot be reused
+            self._discard(worker)
+            raise
+        self._release(worker)
+        return reply
+
+    async def _acquire(self, directory: str, deadline: float) -> Worker:
+        self._retire_idle_extras()
+        if self._idle:
+            worker = self._idle.pop()
+        elif self.size < self.limits.max_workers:
+            worker = await self._spawn(directory)
+        else:
+            future = asyncio.get_running_loop().create_future()
+            self._waiters.append(future)
+            try:
+                worker = await asyncio.wait_for(future, max(0.001, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise Busy() from None
+            finally:
+                if future in self._waiters:
+                    self._waiters.remove(future)
+        self._busy.add(worker)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        self._busy.discard(worker)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        worker.idle_since = time.monotonic()
+        self._idle.append(worker)
+
+    def _discard(self, worker: Worker) -> None:
+        self._busy.discard(worker)
+        worker.kill()
+        asyncio.get_running_loop().run_in_executor(None, worker.reap)
+        if not self._closed and (self.size < self.limits.workers or self._waiters):
+            asyncio.ensure_future(self._replace())
+
+    async def _replace(self) -> None:
+        try:
+            worker = await self._spawn(None)
+        except Exception:  # noqa: BLE001
+            log.exception("cannot start a query worker")
+            return
+        if self._closed:
+            worker.kill()
+            return
+        self._busy.add(worker)
+        self._release(worker)
+
+    def _retire_idle_extras(self) -> None:
+        now = time.monotonic()
+        while len(self._idle) > 0 and self.size > self.limits.workers:
+            oldest = min(self._idle, key=lambda w: w.idle_since)
+            if now - oldest.idle_since < IDLE_EXTRA_WORKER_SECONDS:
+                return
+            self._idle.remove(oldest)
+            oldest.kill()
+            asyncio.get_running_loop().run_in_executor(None, oldest.reap)
+
+    def close(self) -> None:
+        self._closed = True
+        for worker in [*self._idle, *self._busy]:
+            worker.kill()
+            worker.reap()
+        self._idle.clear()
+        self._busy.clear()

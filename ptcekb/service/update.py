@@ -1,0 +1,242 @@
+"""``/update`` (SPARQL 1.1 Update) and ``/store`` (Graph Store Protocol), behind a bearer token.
+
+Off unless ``PTCEKB_UPDATE_TOKEN`` is set (403 otherwise). The served builds are read-only and
+immutable, so a write is *copy-on-write*: under a lock, the published build is cloned into a new
+build directory (SST files hard-linked, the rest copied: cheap), the change is applied there with
+a read-write pyoxigraph store, and the new build is published by the same atomic link switch as
+``ptcekb build``. A write that fails leaves no trace (the new build is discarded), readers never
+see a half-applied change, and the query workers and the statistics notice the new build by its
+directory. The next ``ptcekb build`` rebuilds from the sources and replaces these changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..errors import UserError
+from ..namespaces import PREFIXES
+from ..query import one_line
+from ..store import StoreLocation
+from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
+from .sparql import (CORS_HEADERS, ProtocolError, analyse, check_federation, content_type, error_response,
+                     method_not_allowed, preflight, read_body, read_operation, require_text)
+
+router = APIRouter()
+
+MAX_UPDATE_BYTES = 16 << 20  # 16 MiB
+MAX_STORE_BYTES = 128 << 20  # 128 MiB per Graph Store Protocol upload
+UPDATE_METHODS = ("POST", "OPTIONS")
+STORE_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS")
+
+_write_lock = threading.Lock()
+
+
+def authorize(request: Request) -> None:
+    """403 when updates are off; 401 without a bearer token; 403 with a wrong one (constant time)."""
+    token = request.app.state.settings.update_token
+    if not token:
+        raise ProtocolError(403, "403: updates are disabled on this endpoint (PTCEKB_UPDATE_TOKEN is not set) "
+                                 "/ mises à jour désactivées")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise ProtocolError(401, "401: this operation needs 'Authorization: Bearer <token>' / jeton requis",
+                            {"WWW-Authenticate": 'Bearer realm="ptcekb"'})
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise ProtocolError(403, "403: wrong token / jeton refusé")
+
+
+def _clone(source: Path, target: Path) -> None:
+    """Copy a RocksDB directory: immutable ``.sst`` files are hard-linked, the others copied."""
+    for entry in source.iterdir():
+        destination = target / entry.name
+        if entry.is_dir():
+            shutil.copytree(entry, destination)
+        elif entry.suffix == ".sst":
+            try:
+                os.link(entry, destination)
+            except OSError:
+                shutil.copy2(entry, destination)
+        elif entry.name != "LOCK":
+            shutil.copy2(entry, destination)
+
+
+def write(settings, apply: Callable[[ox.Store], object]):
+    """Apply ``apply`` to a copy of the published build and publish the copy (one writer at a time)."""
+    location = StoreLocation(settings.store)
+    with _write_lock:
+        # Build directories are named to the second (store.py): never publish two in one second.
+        while location.current().name.startswith(time.strftime("%Y%m%dT%H%M%S", time.gmtime())):
+            time.sleep(0.05)
+        try:
+            with location.building() as directory:
+                _clone(location.current(), directory)
+                store = ox.Store(str(directory))
+                failure = None
+                try:
+                    result = apply(store)
+                    store.flush()
+                except SyntaxError as exc:
+                    failure = ProtocolError(400, f"SPARQL syntax error: {one_line(str(exc))}")
+                except (OSError, ValueError, RuntimeError) as exc:
+                    failure = ProtocolError(400, f"update failed, nothing was changed / échec, rien n'a été modifié: "
+                                                 f"{one_line(str(exc))}")
+                del store  # closed before the directory is published (or discarded)
+                if failure is not None:
+                    raise failure
+        except UserError as exc:  # another build or write holds the builds lock
+            raise ProtocolError(409, f"409: {exc}") from None
+    return result
+
+
+async def run_write(request: Request, apply: Callable[[ox.Store], object]):
+    return await asyncio.to_thread(write, request.app.state.settings, apply)
+
+
+# --------------------------------------------------------------------------------------------
+# /update
+
+
+@router.post("/update", summary="SPARQL 1.1 Update (bearer token; off unless PTCEKB_UPDATE_TOKEN is set)")
+async def update(request: Request) -> Response:
+    try:
+        authorize(request)
+        operation = await read_operation(request, "update", "application/sparql-update", MAX_UPDATE_BYTES)
+        text = require_text(operation, "update")
+        if operation.all("using-graph-uri") or operation.all("using-named-graph-uri"):
+            raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING or "
+                                     "WITH in the update / paramètres non pris en charge")
+        check_federation(analyse(text), request.app.state.settings.service_allowlist)
+        base = str(request.base_url) + "update"
+        await run_write(request, lambda store: store.update(text, prefixes=PREFIXES, base_iri=base))
+    except ProtocolError as exc:
+        return error_response(exc.status, exc.message, exc.headers)
+    directory = request.app.state.kb.location.current().name
+    return Response(f"update applied; build {directory} published\n", media_type="text/plain; charset=utf-8",
+                    headers=CORS_HEADERS)
+
+
+@router.options("/update", include_in_schema=False)
+async def update_options(request: Request) -> Response:
+    return preflight(request, UPDATE_METHODS)
+
+
+@router.api_route("/update", methods=["GET", "HEAD", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def update_other(request: Request) -> Response:
+    return method_not_allowed(UPDATE_METHODS)
+
+
+# --------------------------------------------------------------------------------------------
+# /store: the Graph Store Protocol (?graph=IRI or ?default)
+
+
+def _target(request: Request) -> ox.NamedNode | ox.DefaultGraph:
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if "default" in params and not graphs:
+        return ox.DefaultGraph()
+    if len(graphs) == 1 and "default" not in params:
+        try:
+            return ox.NamedNode(graphs[0])
+        except ValueError:
+            raise ProtocolError(400, f"graph {graphs[0]!r} is not an IRI") from None
+    raise ProtocolError(400, "name one graph: ?graph=IRI or ?default / préciser ?graph=IRI ou ?default")
+
+
+def _exists(store: ox.Store, graph) -> bool:
+    if isinstance(graph, ox.DefaultGraph):
+        return True
+    return store.contains_named_graph(graph)
+
+
+async def _parse_body(request: Request, graph) -> list[ox.Quad]:
+    media, _ = content_type(request)
+    try:
+        rdf_format = ox.RdfFormat.from_media_type(media) if media else None
+    except ValueError:
+        rdf_format = None
+    if rdf_format is None or rdf_format.supports_datasets and rdf_format != ox.RdfFormat.JSON_LD:
+        types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
+        raise ProtocolError(415, f"send an RDF graph as one of {types}, not {media or 'no Content-Type'}")
+    body = await read_body(request, MAX_STORE_BYTES)
+    base = graph.value if isinstance(graph, ox.NamedNode) else None
+    try:
+        triples = list(ox.parse(body, format=rdf_format, base_iri=base))
+    except (SyntaxError, ValueError) as exc:
+        raise ProtocolError(400, f"cannot parse the {rdf_format.name} body: {one_line(str(exc))}") from None
+    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in triples):
+        raise ProtocolError(400, "the body must be a graph (no named graphs inside)")
+    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in triples]
+
+
+@router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
+                  summary="Graph Store Protocol (bearer token; off unless PTCEKB_UPDATE_TOKEN is set)")
+async def graph_store(request: Request) -> Response:
+    try:
+        authorize(request)
+        graph = _target(request)
+        return await _graph_store(request, graph)
+    except ProtocolError as exc:
+        return error_response(exc.status, exc.message, exc.headers)
+
+
+@router.options("/store", include_in_schema=False)
+async def store_options(request: Request) -> Response:
+    return preflight(request, STORE_METHODS)
+
+
+@router.api_route("/store", methods=["PATCH"], include_in_schema=False)
+async def store_other(request: Request) -> Response:
+    return method_not_allowed(STORE_METHODS)
+
+
+async def _graph_store(request: Request, graph) -> Response:
+    method = request.method
+    if method in ("GET", "HEAD"):
+        representation = negotiate(request.headers.get("accept"), RDF_REPRESENTATIONS)
+        if request.query_params.get("format"):
+            representation = by_name(request.query_params["format"], RDF_REPRESENTATIONS)
+        if representation is None:
+            raise ProtocolError(406, "406: graphs are offered as " + ", ".join(r.media_type for r in RDF_REPRESENTATIONS))
+        store = request.app.state.kb.store()
+        if not _exists(store, graph):
+            raise ProtocolError(404, f"404: no graph {graph} / graphe inconnu")
+        triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+        body = await asyncio.to_thread(ox.serialize, triples, format=representation.rdf_format, prefixes=PREFIXES)
+        return Response(body, media_type=representation.content_type, headers={**CORS_HEADERS, "Vary": "Accept"})
+
+    if method == "DELETE":
+        def apply(store: ox.Store) -> bool:
+            if not _exists(store, graph):
+                return False
+            if isinstance(graph, ox.DefaultGraph):
+                store.clear_graph(graph)
+            else:
+                store.remove_graph(graph)
+            return True
+        if not await run_write(request, apply):
+            raise ProtocolError(404, f"404: no graph {graph} / graphe inconnu")
+        return Response(status_code=204, headers=CORS_HEADERS)
+
+    quads = await _parse_body(request, graph)
+
+    def apply(store: ox.Store) -> bool:
+        existed = _exists(store, graph)
+        if method == "PUT" and existed:
+            store.clear_graph(graph)
+        if isinstance(graph, ox.NamedNode):
+            store.add_graph(graph)
+        store.extend(quads)
+        return existed
+    existed = await run_write(request, apply)
+    return Response(status_code=204 if existed else 201, headers=CORS_HEADERS)

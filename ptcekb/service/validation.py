@@ -1,0 +1,120 @@
+"""``/validate``: publishers check their data against article 9; any PTCE of the KB is checked too."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..errors import UserError
+from ..ingest.rdf_files import parse_bytes
+from ..validate import context_for, graph_of, render_html, render_rdf, validate
+from .negotiation import Representation, negotiate
+
+router = APIRouter()
+
+UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes; 413 beyond
+REPORTS = (
+    Representation("text/html", "html", None),
+    Representation("text/turtle", "ttl", ox.RdfFormat.TURTLE),
+    Representation("application/ld+json", "jsonld", ox.RdfFormat.JSON_LD),
+)
+INPUT_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE, "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/trig": ox.RdfFormat.TRIG, "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+}
+
+
+class PayloadTooLarge(UserError):
+    pass
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang")
+    if lang in ("fr", "en"):
+        return lang
+    accept = request.headers.get("accept-language", "").lower()
+    return "en" if accept.startswith("en") else "fr"
+
+
+def _respond(request: Request, report) -> Response:
+    representation = negotiate(request.headers.get("accept"), REPORTS)
+    if representation is None:
+        return Response("406: text/html, text/turtle or application/ld+json\n", status_code=406)
+    headers = {"Vary": "Accept, Accept-Language"}
+    if representation.rdf_format is None:
+        return HTMLResponse(render_html(report, _lang(request)), headers=headers)
+    fmt = "turtle" if representation.suffix == "ttl" else "json-ld"
+    return Response(render_rdf(report, fmt), media_type=representation.content_type, headers=headers)
+
+
+def _context(request: Request):
+    kb = request.app.state.kb
+    return context_for(kb.store(), kb.settings, kb.location.current())
+
+
+@router.get("/validate", summary="Upload form, or the compliance report of a PTCE of the KB (?ptce=IRI)")
+def validate_form(request: Request, ptce: str | None = None) -> Response:
+    if ptce is None:
+        return request.app.state.templates.TemplateResponse(
+            request, "validate_form.html", {"lang": _lang(request), "limit_mb": UPLOAD_LIMIT // (1024 * 1024)})
+    kb = request.app.state.kb
+    triples = ptce_description(kb.store(), kb.settings.ns.graph("ptce"), ptce)
+    if not triples:
+        raise UserError(f"unknown PTCE / PTCE inconnu : {ptce}", http_status=404)
+    return _respond(request, validate(graph_of(triples), _context(request)))
+
+
+def ptce_description(store: ox.Store, graph: str, ptce: str) -> list[ox.Triple]:
+    """The PTCE's own triples and those of the nodes of its description (``{ptce}#...``)."""
+    rows = store.query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
+        f"FILTER(?s = <{ptce}> || STRSTARTS(STR(?s), \"{ptce}#\")) }} }}")
+    return list(rows)
+
+
+@router.post("/validate", summary="Validate uploaded RDF (body or multipart 'file') against article 9")
+async def validate_upload(request: Request) -> Response:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > UPLOAD_LIMIT:
+        return _too_large()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "multipart/form-data":
+            async with request.form(max_files=1, max_fields=10, max_part_size=UPLOAD_LIMIT) as form:
+                upload = form.get("file")
+                if upload is None or isinstance(upload, str):
+                    raise UserError("no 'file' field in the form / champ 'file' absent")
+                body = await upload.read(UPLOAD_LIMIT + 1)
+                name = upload.filename or "upload"
+            rdf_format = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1].lower()) if "." in name else None
+        else:
+            body = await _read_limited(request)
+            name, rdf_format = "body", INPUT_TYPES.get(content_type)
+    except PayloadTooLarge:
+        return _too_large()
+    if len(body) > UPLOAD_LIMIT:
+        return _too_large()
+    if rdf_format is None:
+        return Response(f"415: send Turtle, TriG, JSON-LD, RDF/XML or N-Triples ({', '.join(INPUT_TYPES)})\n",
+                        status_code=415, media_type="text/plain; charset=utf-8")
+    if not body.strip():
+        raise UserError("empty document / document vide")
+    return _respond(request, validate(graph_of(parse_bytes(body, rdf_format, name)), _context(request)))
+
+
+async def _read_limited(request: Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > UPLOAD_LIMIT:
+            raise PayloadTooLarge("too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> Response:
+    return Response(f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
+                    f"{UPLOAD_LIMIT // (1024 * 1024)} Mo\n", status_code=413, media_type="text/plain; charset=utf-8")

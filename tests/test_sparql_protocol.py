@@ -1,0 +1,546 @@
+"""The SPARQL 1.1 Protocol endpoint over real HTTP (docs/sparql.md).
+
+Two servers: the session server on the built knowledge base (``http``), and one on a tiny store
+built here from the W3C protocol test data, with a token, a 2 s time limit and a row cap of 50.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from ptcekb.store import StoreLocation
+
+from conftest import SHARED, Server
+
+W3C = SHARED / "conformance" / "sparql11" / "protocol"
+KASEI = "http://kasei.us/2009/09/sparql/data/"
+FILLER = "http://example.org/filler"
+TOKEN = "test-token-0123456789"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+IGEO = "http://rdf.insee.fr/def/geo#"
+RESULT_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                "text/tab-separated-values")
+RDF_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def media(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip()
+
+
+# --------------------------------------------------------------------------------------------
+# A tiny store: data1..3 of the W3C tests in their named graphs, and 100 filler triples
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("w3c") / "store"
+    with StoreLocation(path).building() as directory:
+        store = ox.Store(str(directory))
+        for n in (1, 2, 3):
+            source = W3C / f"data{n}.nt" if W3C.exists() else None
+            triples = ox.parse(path=str(source), format=ox.RdfFormat.N_TRIPLES) if source else [
+                ox.Quad(ox.NamedNode(f"{KASEI}data{n}.rdf"), ox.NamedNode(RDF_TYPE),
+                        ox.NamedNode("http://xmlns.com/foaf/0.1/Document"))]
+            graph = ox.NamedNode(f"{KASEI}data{n}.rdf")
+            store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in triples)
+        filler = ox.NamedNode(FILLER)
+        store.extend(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/p"),
+                             ox.Literal(str(i), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+                             filler) for i in range(100))
+        store.flush()
+        del store
+    return path
+
+
+@pytest.fixture(scope="module")
+def small(small_store):
+    server = Server(small_store, env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2",
+                                      "PTCEKB_ROW_CAP": "50"})
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        client.server_url = server.url
+        yield client
+    server.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Query operations
+
+
+ASK_REGION = "ASK { ?r a igeo:Region ; igeo:codeINSEE \"11\" }"  # igeo: is predeclared
+
+
+def test_get_post_form_and_post_direct_agree(http):
+    get = http.get("/sparql", params={"query": ASK_REGION})
+    form = http.post("/sparql", data={"query": ASK_REGION})
+    direct = http.post("/sparql", content=ASK_REGION, headers={"Content-Type": "application/sparql-query"})
+    for response in (get, form, direct):
+        assert response.status_code == 200, response.text
+        assert media(response) == "application/sparql-results+json"
+        assert response.json()["boolean"] is True
+
+
+@pytest.mark.parametrize("accept, expected", [
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("*/*", "application/sparql-results+json"),
+    ("application/sparql-results+json;q=0, */*;q=0.1", "application/sparql-results+xml"),
+    (BROWSER, "text/html"),
+])
+def test_select_negotiation(http, accept, expected):
+    response = http.get("/sparql", params={"query": "SELECT ?nom WHERE { ?r a igeo:Region ; igeo:codeINSEE \"11\" ; igeo:nom ?nom }"},
+                        headers={"Accept": accept})
+    assert response.status_code == 200 and media(response) == expected
+    assert "le-de-France" in response.text  # Île-de-France in every format
+    assert response.headers["vary"] == "Accept"
+
+
+@pytest.mark.parametrize("accept, expected", [
+    ("text/turtle", "text/turtle"), ("application/n-triples", "application/n-triples"),
+    ("application/rdf+xml", "application/rdf+xml"), ("application/ld+json", "application/ld+json"),
+    ("application/n-quads", "application/n-quads"), ("application/trig", "application/trig"),
+    ("*/*", "text/turtle"),
+])
+def test_construct_and_describe_negotiation(http, accept, expected):
+    for query in ("CONSTRUCT { ?r igeo:nom ?n } WHERE { ?r a igeo:Region ; igeo:codeINSEE \"11\" ; igeo:nom ?n }",
+                  "DESCRIBE ?r WHERE { ?r a igeo:Region ; igeo:codeINSEE \"11\" }"):
+        response = http.get("/sparql", params={"query": query}, headers={"Accept": accept})
+        assert response.status_code == 200 and media(response) == expected
+        rdf_format = ox.RdfFormat.from_media_type(expected)
+        triples = list(ox.parse(response.content, format=rdf_format))
+        assert any(t.object == ox.Literal("Île-de-France", language="fr") for t in triples)
+
+
+def test_format_parameter_overrides_accept(http):
+    query = "SELECT ?r WHERE { ?r a igeo:Region } LIMIT 2"
+    for name, expected in (("json", "application/sparql-results+json"), ("xml", "application/sparql-results+xml"),
+                           ("csv", "text/csv"), ("tsv", "text/tab-separated-values"), ("html", "text/html"),
+                           ("text/csv", "text/csv")):
+        response = http.get("/sparql", params={"query": query, "format": name}, headers={"Accept": "application/rdf+xml"})
+        assert response.status_code == 200 and media(response) == expected, name
+    graph = http.get("/sparql", params={"query": "CONSTRUCT WHERE { ?r a igeo:Region } LIMIT 1", "format": "json"})
+    assert media(graph) == "application/ld+json"
+    turtle = http.post("/sparql", data={"query": "CONSTRUCT WHERE { ?r a igeo:Region } LIMIT 1", "format": "turtle"})
+    assert media(turtle) == "text/turtle"
+
+
+def test_unsatisfiable_accept_is_406(http):
+    response = http.get("/sparql", params={"query": ASK_REGION}, headers={"Accept": "image/png"})
+    assert response.status_code == 406 and "application/sparql-results+json" in response.text
+    graph = http.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s a igeo:Region } LIMIT 1"},
+                     headers={"Accept": "application/sparql-results+json"})
+    assert graph.status_code == 406 and "text/turtle" in graph.text
+    assert http.get("/sparql", params={"query": ASK_REGION, "format": "turtle"}).status_code == 406
+    unknown = http.get("/sparql", params={"query": ASK_REGION, "format": "pdf"})
+    assert unknown.status_code == 400 and "unknown format" in unknown.text
+
+
+@pytest.mark.parametrize("request_kwargs, status, words", [
+    ({"method": "GET", "params": {"query": "SELECT ?x WHERE {"}}, 400, "syntax"),
+    ({"method": "GET", "params": {"query": "  "}}, 400, "query"),
+    ({"method": "POST", "data": {"query": ""}}, 400, "query"),
+    ({"method": "POST", "data": {"format": "json"}}, 400, "query"),
+    ({"method": "POST", "content": "", "headers": {"Content-Type": "application/sparql-query"}}, 400, "query"),
+    ({"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400, "more than one"),
+    ({"method": "POST", "content": "ASK {}", "headers": {"Content-Type": "text/plain"}}, 415, "sparql-query"),
+    ({"method": "POST", "content": b"query=ASK%20%7B%7D"}, 415, "Content-Type"),
+    ({"method": "POST", "content": "ASK {}".encode("utf-16"),
+      "headers": {"Content-Type": "application/sparql-query; charset=UTF-16"}}, 415, "UTF-8"),
+    ({"method": "POST", "content": b"ASK { \xff }", "headers": {"Content-Type": "application/sparql-query"}}, 400, "UTF-8"),
+    ({"method": "GET", "params": {"update": "CLEAR ALL"}}, 400, "POST"),
+    ({"method": "POST", "data": {"update": "CLEAR ALL"}}, 400, "/update"),
+    ({"method": "GET", "params": {"query": "INSERT DATA { <a:b> <a:c> <a:d> }"}}, 400, "syntax"),
+    ({"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": "not an iri"}}, 400, "IRI"),
+])
+def test_bad_requests_are_4xx_with_a_readable_message(http, request_kwargs, status, words):
+    kwargs = dict(request_kwargs)
+    response = http.request(kwargs.pop("method"), "/sparql", **kwargs)
+    assert response.status_code == status, response.text
+    assert words.lower() in response.text.lower()
+    assert "Traceback" not in response.text and media(response) == "text/plain"
+
+
+def test_other_methods_are_405_with_allow(http):
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = http.request(method, "/sparql", params={"query": "ASK {}"})
+        assert response.status_code == 405
+        assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_body_beyond_one_megabyte_is_413(http):
+    big = "ASK {} #" + "x" * (1 << 20)
+    assert http.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"}).status_code == 413
+    assert http.post("/sparql", data={"query": big}).status_code == 413
+
+    def chunks():  # no Content-Length: the limit holds on what is actually sent
+        for _ in range(20):
+            yield b"x" * 100_000
+    assert http.post("/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"}).status_code == 413
+
+
+def test_service_is_refused_without_allowlist(http):
+    for query in ("SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }",
+                  "select * where { service silent <http://localhost:1/sparql> { ?s ?p ?o } }",
+                  "PREFIX wd: <https://query.wikidata.org/> SELECT * { SERVICE wd:sparql { ?s ?p ?o } }",
+                  "SELECT * { SERVICE ?endpoint { ?s ?p ?o } }"):
+        response = http.get("/sparql", params={"query": query})
+        assert response.status_code == 400 and "federat" in response.text, query
+    # the word in a string, an IRI or a comment is not the keyword
+    fine = ('SELECT ?x WHERE { BIND("SERVICE <http://x/>" AS ?x) FILTER(?x != <http://x/SERVICE>) } # SERVICE <http://y/>\n')
+    assert http.get("/sparql", params={"query": fine}).status_code == 200
+
+
+def test_protocol_dataset_overrides_from_and_union_is_default(small):
+    both = f"SELECT ?s WHERE {{ ?s a ?t }} ORDER BY ?s"
+    union = small.get("/sparql", params={"query": both}).json()["results"]["bindings"]
+    assert [b["s"]["value"] for b in union] == [f"{KASEI}data{n}.rdf" for n in (1, 2, 3)]
+    with_from = small.get("/sparql", params={"query": f"SELECT ?s FROM <{KASEI}data3.rdf> WHERE {{ ?s a ?t }}"}).json()
+    assert [b["s"]["value"] for b in with_from["results"]["bindings"]] == [f"{KASEI}data3.rdf"]
+    overridden = small.get("/sparql", params=[("query", f"SELECT ?s FROM <{KASEI}data3.rdf> WHERE {{ ?s a ?t }}"),
+                                              ("default-graph-uri", f"{KASEI}data1.rdf")]).json()
+    assert [b["s"]["value"] for b in overridden["results"]["bindings"]] == [f"{KASEI}data1.rdf"]
+    named_only = small.get("/sparql", params=[("query", "SELECT ?g WHERE { GRAPH ?g { ?s a ?t } }"),
+                                              ("named-graph-uri", f"{KASEI}data2.rdf")]).json()
+    assert [b["g"]["value"] for b in named_only["results"]["bindings"]] == [f"{KASEI}data2.rdf"]
+    assert small.get("/sparql", params=[("query", "ASK { ?s a ?t }"), ("named-graph-uri", f"{KASEI}data2.rdf")]).json()["boolean"] is False
+
+
+# --------------------------------------------------------------------------------------------
+# The W3C SPARQL 1.1 Protocol tests that concern queries
+
+
+def _w3c_tests() -> list[dict]:
+    if not (W3C / "manifest.ttl").exists():
+        return []
+    store = ox.Store()
+    store.load(path=str(W3C / "manifest.ttl"), format=ox.RdfFormat.TURTLE, base_iri=(W3C / "manifest.ttl").as_uri())
+    rows = store.query("""
+        PREFIX mf: <http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#>
+        PREFIX ht: <http://www.w3.org/2011/http#>
+        PREFIX cnt: <http://www.w3.org/2011/content#>
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+        SELECT ?test ?name ?method ?path ?body ?encoding ?ctype ?bool ?format
+               (GROUP_CONCAT(STR(?status); separator=" ") AS ?statuses) WHERE {
+          ?test a mf:ProtocolTest ; mf:name ?name ; mf:action/ht:requests ?list .
+          ?list rdf:first ?req .
+          ?req ht:methodName ?method ; ht:absolutePath ?path ; ht:resp ?resp .
+          ?resp mf:expectedStatus ?status .
+          OPTIONAL { ?resp mf:expectedBoolean ?bool } OPTIONAL { ?resp mf:expectedFormat ?format }
+          OPTIONAL { ?req ht:body [ cnt:chars ?body ; cnt:characterEncoding ?encoding ] }
+          OPTIONAL { ?req ht:headers/rdf:rest*/rdf:first [ ht:fieldName "content-type" ; ht:fieldValue ?ctype ] }
+        } GROUP BY ?test ?name ?method ?path ?body ?encoding ?ctype ?bool ?format""")
+    tests = []
+    for row in rows:
+        name = row["test"].value.rsplit("#", 1)[-1]
+        if "update" in name:  # update operations go to /update here (see the update tests below)
+            continue
+        tests.append({
+            "id": name, "method": row["method"].value, "path": row["path"].value.replace("/sparql/", "/sparql", 1),
+            "body": None if row["body"] is None else row["body"].value.encode(row["encoding"].value.lower()),
+            "content_type": row["ctype"] and row["ctype"].value,
+            "statuses": {s.rsplit("StatusCode", 1)[-1][0] for s in row["statuses"].value.split()},
+            "boolean": None if row["bool"] is None else row["bool"].value == "true",
+            "format": row["format"] and row["format"].value,
+        })
+    return sorted(tests, key=lambda t: t["id"])
+
+
+W3C_TESTS = _w3c_tests()
+
+
+@pytest.mark.skipif(not W3C_TESTS, reason="W3C conformance data not found in ../shared")
+@pytest.mark.parametrize("test", W3C_TESTS, ids=[t["id"] for t in W3C_TESTS])
+def test_w3c_protocol_query(small, test):
+    headers = {"Content-Type": test["content_type"]} if test["content_type"] else {}
+    if test["body"] is not None and not test["content_type"]:
+        headers["Content-Type"] = ""  # the test sends no media type at all
+    response = small.request(test["method"], test["path"], content=test["body"], headers=headers)
+    assert str(response.status_code)[0] in test["statuses"], (response.status_code, response.text)
+    if test["format"] == "boolean":
+        assert media(response) in ("application/sparql-results+json", "application/sparql-results+xml")
+        parsed = ox.parse_query_results(response.content, ox.QueryResultsFormat.from_media_type(media(response)))
+        if test["boolean"] is not None:
+            assert bool(parsed) is test["boolean"]
+    elif test["format"] == "tabular":
+        assert media(response) in RESULT_TYPES
+    elif test["format"] == "RDF":
+        assert media(response) in RDF_TYPES
+        list(ox.parse(response.content, format=ox.RdfFormat.from_media_type(media(response))))
+
+
+def test_w3c_manifest_was_read():
+    if W3C.exists():
+        assert len(W3C_TESTS) >= 18
+
+
+# --------------------------------------------------------------------------------------------
+# Service description, query page, VoID, dump
+
+
+def test_service_description_for_rdf_clients(http, server):
+    response = http.get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and media(response) == "text/turtle"
+    store = ox.Store()
+    store.load(response.content, format=ox.RdfFormat.TURTLE)
+
+    def objects(predicate, subject=None):
+        return {q.object for q in store.quads_for_pattern(subject, ox.NamedNode(predicate), None)}
+
+    endpoint = ox.NamedNode(server.url + "/sparql")
+    assert objects(SD + "endpoint") == {endpoint}
+    assert ox.NamedNode(SD + "Service") in objects(RDF_TYPE, endpoint)
+    assert ox.NamedNode(SD + "SPARQL11Query") in objects(SD + "supportedLanguage", endpoint)
+    assert ox.NamedNode(SD + "UnionDefaultGraph") in objects(SD + "feature", endpoint)
+    formats = {o.value.rsplit("/", 1)[-1] for o in objects(SD + "resultFormat", endpoint)}
+    assert {"SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle"} <= formats
+    (dataset,) = objects(SD + "defaultDataset", endpoint)
+    assert objects(SD + "defaultGraph", dataset)
+    names = {o.value for named in objects(SD + "namedGraph", dataset) for o in objects(SD + "name", named)}
+    graphs = http.get("/healthz").json()["graphs"]
+    assert {f"https://w3id.org/ptce/graph/{g}" for g in graphs} <= names
+    assert ox.NamedNode(server.url + "/.well-known/void") in objects("http://www.w3.org/2000/01/rdf-schema#seeAlso", endpoint)
+    prefixes = {o.value for o in objects("http://www.w3.org/ns/shacl#prefix")}
+    assert {"ptce", "igeo", "dcterms"} <= prefixes
+    for accept in ("application/ld+json", "application/rdf+xml", "application/n-triples", "*/*"):
+        other = http.get("/sparql", headers={"Accept": accept})
+        assert other.status_code == 200 and media(other) in RDF_TYPES
+    assert http.get("/sparql", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_query_page_for_browsers(http):
+    page = http.get("/sparql", headers={"Accept": BROWSER})
+    assert page.status_code == 200 and media(page) == "text/html"
+    assert '<form method="post" action="/sparql">' in page.text and "<textarea" in page.text
+    assert "ptce-par-region" in page.text and "<script" not in page.text
+    example = http.get("/sparql", params={"example": "ptce-par-region"}, headers={"Accept": BROWSER})
+    assert "igeo:Region" in example.text
+    results = http.post("/sparql", data={"query": "SELECT ?r ?nom WHERE { ?r a igeo:Region ; igeo:codeINSEE \"11\" ; igeo:nom ?nom }",
+                                         "format": "html"})
+    assert results.status_code == 200 and "<table>" in results.text and "Île-de-France" in results.text
+    assert 'href="/id/region/11"' in results.text
+    error = http.post("/sparql", data={"query": "SELECT ?x WHERE {", "format": "html"})
+    assert error.status_code == 400 and "syntax" in error.text and "<form" in error.text
+
+
+def _void(http) -> ox.Store:
+    response = http.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and media(response) == "text/turtle"
+    store = ox.Store()
+    store.load(response.content, format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def _value(store, subject, predicate):
+    (quad,) = list(store.quads_for_pattern(subject, ox.NamedNode(predicate), None))
+    return quad.object
+
+
+def test_void_matches_the_data(http, server, built_store):
+    void = _void(http)
+    dataset = ox.NamedNode("https://w3id.org/ptce/dataset")
+    assert _value(void, dataset, VOID + "sparqlEndpoint") == ox.NamedNode(server.url + "/sparql")
+    assert _value(void, dataset, VOID + "dataDump") == ox.NamedNode(server.url + "/dumps/ptcekb.nq.gz")
+    assert _value(void, dataset, VOID + "uriSpace").value == "https://w3id.org/ptce/id/"
+    assert _value(void, dataset, "http://purl.org/dc/terms/license").value.startswith("https://")
+    health = http.get("/healthz").json()
+    assert int(_value(void, dataset, VOID + "triples").value) >= health["triples"]
+    cog = ox.NamedNode("https://w3id.org/ptce/graph/cog")
+    assert int(_value(void, cog, VOID + "triples").value) == health["graphs"]["cog"]
+    store = ox.Store.read_only(str(StoreLocation(built_store).current()))
+    (row,) = store.query(f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{cog.value}> {{ ?c a <{IGEO}Commune> }} }}")
+    partitions = {_value(void, p.object, VOID + "class").value: int(_value(void, p.object, VOID + "entities").value)
+                  for p in void.quads_for_pattern(cog, ox.NamedNode(VOID + "classPartition"), None)}
+    assert partitions[IGEO + "Commune"] == int(row["n"].value) > 30_000
+    (row,) = store.query(f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ GRAPH <{cog.value}> {{ ?s ?p ?o }} }}")
+    assert int(_value(void, cog, VOID + "properties").value) == int(row["n"].value)
+    assert int(_value(void, cog, VOID + "classes").value) == len(partitions)
+
+
+def test_void_counts_on_the_small_store(small):
+    void = _void(small)
+    filler = ox.NamedNode(FILLER)
+    assert int(_value(void, filler, VOID + "triples").value) == 100
+    assert int(_value(void, filler, VOID + "properties").value) == 1
+    assert int(_value(void, filler, VOID + "entities").value) == 0
+    data1 = ox.NamedNode(f"{KASEI}data1.rdf")
+    assert int(_value(void, data1, VOID + "entities").value) == 1
+    (partition,) = list(void.quads_for_pattern(data1, ox.NamedNode(VOID + "classPartition"), None))
+    assert _value(void, partition.object, VOID + "class").value == "http://xmlns.com/foaf/0.1/Document"
+
+
+def test_dump_is_gzipped_nquads_of_the_build(small):
+    import gzip
+
+    response = small.get("/dumps/ptcekb.nq.gz")
+    assert response.status_code == 200 and media(response) == "application/gzip"
+    quads = list(ox.parse(gzip.decompress(response.content), format=ox.RdfFormat.N_QUADS))
+    count = small.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"}).json()
+    assert len(quads) == int(count["results"]["bindings"][0]["n"]["value"])
+    assert small.get("/dumps/ptcekb.nq.gz").content == response.content  # cached per build
+
+
+# --------------------------------------------------------------------------------------------
+# CORS
+
+
+def test_cors_headers_and_preflight(http):
+    simple = http.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://yasgui.example"})
+    assert simple.headers["access-control-allow-origin"] == "*"
+    assert http.get("/sparql", params={"query": "ASK {"}).headers["access-control-allow-origin"] == "*"
+    assert http.get("/.well-known/void").headers["access-control-allow-origin"] == "*"
+    preflight = http.options("/sparql", headers={"Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
+                                                 "Access-Control-Request-Headers": "content-type, accept"})
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    update = http.options("/update", headers={"Origin": "https://x.example", "Access-Control-Request-Method": "POST",
+                                              "Access-Control-Request-Headers": "authorization, content-type"})
+    assert update.status_code in (200, 204) and "authorization" in update.headers["access-control-allow-headers"].lower()
+
+
+# --------------------------------------------------------------------------------------------
+# Time limit and row cap
+
+HEAVY = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{FILLER}> {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }} }}"
+
+
+def test_query_past_the_time_limit_is_stopped_while_others_are_served(small):
+    small.get("/sparql", params={"query": "ASK {}"})  # warm
+    outcome = {}
+
+    def heavy():
+        started = time.monotonic()
+        with httpx.Client(base_url=small.server_url, timeout=30) as other:
+            outcome["response"] = other.get("/sparql", params={"query": HEAVY})
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    time.sleep(0.3)
+    latencies = []
+    while thread.is_alive():
+        started = time.monotonic()
+        response = small.get("/sparql", params={"query": f"ASK {{ <{KASEI}data1.rdf> a ?t }}"})
+        latencies.append(time.monotonic() - started)
+        assert response.status_code == 200 and response.json()["boolean"] is True
+        time.sleep(0.05)
+    thread.join()
+    response = outcome["response"]
+    assert response.status_code == 504
+    assert "time limit of 2 s" in response.text
+    assert 1.9 < outcome["seconds"] < 6
+    assert len(latencies) >= 5 and max(latencies) < 0.5, latencies
+    # the killed worker is replaced: queries keep working, and so does a second overrun
+    assert small.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+    assert small.post("/sparql", data={"query": HEAVY}).status_code == 504
+    assert small.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_row_cap_truncates_visibly(small):
+    query = f"SELECT ?s ?o WHERE {{ GRAPH <{FILLER}> {{ ?s ?p ?o }} }}"
+    response = small.get("/sparql", params={"query": query})
+    body = response.json()
+    assert response.headers["x-ptcekb-truncated"] == "true"
+    assert len(body["results"]["bindings"]) == 50 and body["truncated"] is True and "50" in body["note"]
+    csv = small.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    assert csv.headers["x-ptcekb-truncated"] == "true" and len(csv.text.strip().splitlines()) == 51
+    xml = small.get("/sparql", params={"query": query, "format": "xml"})
+    assert len(list(ox.parse_query_results(xml.content, ox.QueryResultsFormat.XML))) == 50
+    graph = small.get("/sparql", params={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{FILLER}> {{ ?s ?p ?o }} }}"},
+                      headers={"Accept": "application/n-triples"})
+    assert graph.headers["x-ptcekb-truncated"] == "true" and len(graph.text.strip().splitlines()) == 50
+    small_result = small.get("/sparql", params={"query": query + " LIMIT 10"})
+    assert "x-ptcekb-truncated" not in small_result.headers and "truncated" not in small_result.json()
+    assert "Access-Control-Expose-Headers" in small_result.headers and "X-PTCEKB-Truncated" in small_result.headers["access-control-expose-headers"]
+
+
+# --------------------------------------------------------------------------------------------
+# Updates
+
+
+def test_updates_are_off_without_a_token(http):
+    update = http.post("/update", data={"update": "CLEAR ALL"})
+    assert update.status_code == 403 and "disabled" in update.text
+    store = http.put("/store", params={"graph": "http://example.org/g"}, content="<a:b> <a:c> <a:d> .",
+                     headers={"Content-Type": "text/turtle", "Authorization": "Bearer anything"})
+    assert store.status_code == 403
+    assert http.get("/store", params={"default": ""}).status_code == 403
+    assert http.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+def _ask(client, pattern: str) -> bool:
+    return client.get("/sparql", params={"query": f"ASK {{ {pattern} }}"}).json()["boolean"]
+
+
+def test_update_needs_the_token(small):
+    insert = "INSERT DATA { GRAPH <http://example.org/u> { <http://example.org/a> <http://example.org/p> \"1\" } }"
+    missing = small.post("/update", data={"update": insert})
+    assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
+    wrong = small.post("/update", data={"update": insert}, headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 403
+    assert not _ask(small, "<http://example.org/a> ?p ?o")
+    ok = small.post("/update", content=insert, headers={"Authorization": f"Bearer {TOKEN}",
+                                                         "Content-Type": "application/sparql-update"})
+    assert ok.status_code == 200, ok.text
+    assert _ask(small, "GRAPH <http://example.org/u> { <http://example.org/a> ?p \"1\" }")
+    form = small.post("/update", data={"update": "DELETE DATA { GRAPH <http://example.org/u> { <http://example.org/a> <http://example.org/p> \"1\" } }"},
+                      headers={"Authorization": f"Bearer {TOKEN}"})
+    assert form.status_code == 200 and not _ask(small, "<http://example.org/a> ?p ?o")
+    assert small.get("/update", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 405
+    bad = small.post("/update", data={"update": "CLEAR XYZ"}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bad.status_code == 400 and "syntax" in bad.text.lower()
+    service = small.post("/update", headers={"Authorization": f"Bearer {TOKEN}"},
+                         data={"update": "INSERT { ?s ?p ?o } WHERE { SERVICE <http://localhost:1/> { ?s ?p ?o } }"})
+    assert service.status_code == 400 and "federat" in service.text
+
+
+def test_a_failing_update_changes_nothing(small):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    before = small.get("/healthz").json()["store"]
+    # valid syntax; the second operation fails (the graph exists) after the first has inserted
+    update = (f"INSERT DATA {{ GRAPH <http://example.org/atomic> {{ <http://example.org/x> <http://example.org/p> 1 }} }} ;"
+              f" CREATE GRAPH <{FILLER}>")
+    response = small.post("/update", data={"update": update}, headers=auth)
+    assert response.status_code == 400 and "nothing was changed" in response.text
+    assert not _ask(small, "<http://example.org/x> ?p ?o")
+    assert small.get("/healthz").json()["store"] == before
+
+
+def test_graph_store_protocol(small):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    graph = {"graph": "http://example.org/gsp"}
+    assert small.get("/store", params=graph).status_code == 401
+    assert small.get("/store", params=graph, headers=auth).status_code == 404
+    put = small.put("/store", params=graph, content='<http://example.org/s> <http://example.org/p> "v1" .',
+                    headers={**auth, "Content-Type": "text/turtle"})
+    assert put.status_code == 201
+    replace = small.put("/store", params=graph, content='<http://example.org/s> <http://example.org/p> "v2" .',
+                        headers={**auth, "Content-Type": "application/n-triples"})
+    assert replace.status_code == 204
+    post = small.post("/store", params=graph, content='<http://example.org/s> <http://example.org/p> "v3" .',
+                      headers={**auth, "Content-Type": "text/turtle"})
+    assert post.status_code == 204
+    got = small.get("/store", params=graph, headers={**auth, "Accept": "application/n-triples"})
+    assert got.status_code == 200 and media(got) == "application/n-triples"
+    assert sorted(t.object.value for t in ox.parse(got.content, format=ox.RdfFormat.N_TRIPLES)) == ["v2", "v3"]
+    assert _ask(small, 'GRAPH <http://example.org/gsp> { ?s ?p "v3" }')
+    bad = small.put("/store", params=graph, content="not turtle {", headers={**auth, "Content-Type": "text/turtle"})
+    assert bad.status_code == 400 and _ask(small, 'GRAPH <http://example.org/gsp> { ?s ?p "v2" }')
+    assert small.put("/store", params=graph, content="x", headers={**auth, "Content-Type": "image/png"}).status_code == 415
+    assert small.get("/store", headers=auth).status_code == 400
+    assert small.delete("/store", params=graph, headers=auth).status_code == 204
+    assert small.delete("/store", params=graph, headers=auth).status_code == 404
+    assert not _ask(small, "GRAPH <http://example.org/gsp> { ?s ?p ?o }")
+    assert small.request("PATCH", "/store", params=graph, headers=auth).status_code == 405
