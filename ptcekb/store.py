@@ -51,7 +51,8 @@ class StoreLocation:
             except BlockingIOError:
                 raise UserError(f"another build of {self.path} is running") from None
             self._remove_partials()
-            name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+            now = time.time()
+            name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
             partial = self.builds / (name + PARTIAL)
             partial.mkdir()
             try:

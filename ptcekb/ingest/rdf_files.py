@@ -29,6 +29,14 @@ def parse_file(path: Path, base_iri: str | None = None) -> Iterator[ox.Quad]:
         raise UserError(f"{path}: {exc.strerror or exc}", exit_code=2) from None
 
 
+def parse_bytes(data: bytes, rdf_format: ox.RdfFormat, name: str) -> list[ox.Triple]:
+    """Parse an uploaded document; a syntax error names the line and column."""
+    try:
+        return [q.triple for q in ox.parse(data, format=rdf_format)]
+    except SyntaxError as exc:
+        raise UserError(f"{name}:{_position(exc)} {exc.msg}", exit_code=2) from None
+
+
 def _position(exc: SyntaxError) -> str:
     return f"{exc.lineno}:{exc.offset}:" if exc.lineno else ""
 
@@ -49,6 +57,13 @@ def _rdf_files_source(name: str, patterns: tuple[str, ...], title: dict, descrip
 
 
 SOURCES = [
+    _rdf_files_source(
+        "shapes",
+        ("shapes/*.ttl",),
+        {"fr": "Formes SHACL de l'article 9", "en": "SHACL shapes of article 9"},
+        {"fr": "Règles de validation : loi, spécificités, grille de caractérisation, qualité des données.",
+         "en": "Validation rules: the law, specificities, characterisation grid, data quality."},
+    ),
     _rdf_files_source(
         "ontology",
         ("ontology/ptce.ttl",),

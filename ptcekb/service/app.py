@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 from fastapi.templating import Jinja2Templates
 
@@ -31,6 +32,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(env=environment())
     for module in (home, health, sparql, description, update, validation, vocabulary):
         app.include_router(module.router)
+    # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+                       allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):

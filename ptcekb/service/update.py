@@ -16,7 +16,6 @@ import hmac
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -75,9 +74,6 @@ def write(settings, apply: Callable[[ox.Store], object]):
     """Apply ``apply`` to a copy of the published build and publish the copy (one writer at a time)."""
     location = StoreLocation(settings.store)
     with _write_lock:
-        # Build directories are named to the second (store.py): never publish two in one second.
-        while location.current().name.startswith(time.strftime("%Y%m%dT%H%M%S", time.gmtime())):
-            time.sleep(0.05)
         try:
             with location.building() as directory:
                 _clone(location.current(), directory)

@@ -1,0 +1,296 @@
+"""Validation of a publisher's data against article 9, the specificities, the grid and data quality.
+
+The data graph given to pySHACL is the publisher's data, plus the ontology and code lists, plus an
+extract of the reference data (the COG territories and SIRENE units its IRIs point to, with their
+materialised hierarchy) taken from the store: the publisher does not supply the COG, and no
+inference is run, so one file validates in well under a second.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+from rdflib import BNode, Literal, URIRef
+
+from .config import Settings
+from .errors import UserError
+from .ingest.rdf_files import parse_file
+from .labels import pick
+from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, PTCE, RDF, RDFS, SH, SKOS
+
+REFERENCE_GRAPHS = ("cog", "sirene")
+MODEL_GRAPHS = ("ontology", "vocabularies")
+SEVERITIES = {str(SH.Violation): "violation", str(SH.Warning): "warning", str(SH.Info): "info"}
+SEVERITY_ORDER = ("violation", "warning", "info")
+LABELS = (SKOS.prefLabel, RDFS.label, FOAF.name, IGEO.nom, DCTERMS.title)
+
+
+# -- RDF terms between pyoxigraph (parsing, store) and rdflib (pySHACL) ---------------------------
+
+def to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def graph_of(triples) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    for t in triples:
+        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+    return graph
+
+
+# -- input ----------------------------------------------------------------------------------------
+
+def load_input(paths: list[Path], settings: Settings) -> rdflib.Graph:
+    """Publisher data from RDF files (format by extension) or publisher template directories."""
+    triples: list = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            from .ingest.template import read_template
+
+            produced, rejects = read_template(path, settings.ns)
+            if rejects:
+                raise UserError("; ".join(str(r) for r in rejects[:5]) + (" ..." if len(rejects) > 5 else ""), exit_code=2)
+            triples.extend(produced)
+            continue
+        if not path.exists():
+            raise UserError(f"{path}: no such file", exit_code=2)
+        if path.stat().st_size == 0:
+            raise UserError(f"{path}: empty file / fichier vide", exit_code=2)
+        triples.extend(q.triple for q in parse_file(path))
+    return graph_of(triples)
+
+
+# -- the data graph -------------------------------------------------------------------------------
+
+class ValidationContext:
+    """Shapes, model and the store's reference data, cached per published build."""
+
+    def __init__(self, store: ox.Store, settings: Settings):
+        self.store, self.settings = store, settings
+        ns = settings.ns
+        self.shapes = graph_of(self._graph_triples("shapes"))
+        self.model = graph_of(t for name in MODEL_GRAPHS for t in self._graph_triples(name))
+        self.reference_graphs = [ox.NamedNode(ns.graph(g)) for g in REFERENCE_GRAPHS
+                                 if ox.NamedNode(ns.graph(g)) in set(store.named_graphs())]
+        self.id_prefix = ns.base + "id/"
+
+    def _graph_triples(self, name: str):
+        return (q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(self.settings.ns.graph(name))))
+
+    def reference_extract(self, data: rdflib.Graph, hops: int = 2) -> list[ox.Triple]:
+        """Triples of the reference graphs about the KB resources the data points to (and one hop on)."""
+        seen: set[str] = set()
+        frontier = {str(n) for n in set(data.subjects()) | set(data.objects())
+                    if isinstance(n, URIRef) and str(n).startswith(self.id_prefix)}
+        extract: list[ox.Triple] = []
+        for _ in range(hops):
+            frontier -= seen
+            seen |= frontier
+            found = set()
+            for iri in frontier:
+                for graph in self.reference_graphs:
+                    for quad in self.store.quads_for_pattern(ox.NamedNode(iri), None, None, graph):
+                        extract.append(quad.triple)
+                        if isinstance(quad.object, ox.NamedNode) and quad.object.value.startswith(self.id_prefix):
+                            found.add(quad.object.value)
+            frontier = found
+        return extract
+
+    def data_graph(self, data: rdflib.Graph) -> rdflib.Graph:
+        graph = rdflib.Graph()
+        for part in (data, self.model, graph_of(self.reference_extract(data))):
+            for triple in part:
+                graph.add(triple)
+        return graph
+
+
+_contexts: dict[tuple, ValidationContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def context_for(store: ox.Store, settings: Settings, key) -> ValidationContext:
+    """One context per published build (``key`` names it), built once."""
+    with _contexts_lock:
+        if key not in _contexts:
+            _contexts.clear()
+            _contexts[key] = ValidationContext(store, settings)
+        return _contexts[key]
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+@dataclass
+class Finding:
+    severity: str
+    shape: str
+    group: dict[str, str]
+    group_order: float
+    name: dict[str, str]
+    message: dict[str, str]
+    hint: dict[str, str]
+    focus: str
+    focus_label: str
+    path: str | None
+    value: str | None
+    source: str | None
+
+
+@dataclass
+class Report:
+    conforms: bool
+    results: rdflib.Graph
+    ptces: dict[str, str]  # IRI -> label
+    findings: dict[str | None, list[Finding]] = field(default_factory=dict)  # by PTCE IRI
+
+    def count(self, severity: str) -> int:
+        return sum(1 for fs in self.findings.values() for f in fs if f.severity == severity)
+
+
+def validate(data: rdflib.Graph, context: ValidationContext) -> Report:
+    graph = context.data_graph(data)
+    conforms, results, _ = pyshacl.validate(
+        graph, shacl_graph=context.shapes, inference="none", allow_warnings=True, allow_infos=True,
+    )
+    ptces = {str(p): _label(data, p) for p in data.subjects(RDF.type, PTCE.PTCE)}
+    report = Report(bool(conforms), results, ptces)
+    for result in results.objects(None, SH.result):  # not the nested sh:detail results
+        finding = _finding(results, context.shapes, graph, result)
+        report.findings.setdefault(_owner(data, URIRef(finding.focus), set(ptces)), []).append(finding)
+    for findings in report.findings.values():
+        findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.group_order, f.shape, f.focus_label))
+    return report
+
+
+def _texts(graph: rdflib.Graph, subject, predicate) -> dict[str, str]:
+    return {(o.language or ""): str(o) for o in graph.objects(subject, predicate) if isinstance(o, Literal)}
+
+
+def _label(graph: rdflib.Graph, node) -> str:
+    for predicate in LABELS:
+        values = _texts(graph, node, predicate)
+        if values:
+            return pick(values, "fr")
+    return str(node) if isinstance(node, URIRef) else "[…]"
+
+
+def _finding(results: rdflib.Graph, shapes: rdflib.Graph, graph: rdflib.Graph, result) -> Finding:
+    shape = results.value(result, SH.sourceShape)
+    owner = shape
+    group = shapes.value(shape, SH.group)
+    if group is None:  # a property shape without a group: take its node shape's
+        owner = shapes.value(predicate=SH.property, object=shape) or shape
+        group = shapes.value(owner, SH.group)
+    focus = results.value(result, SH.focusNode)
+    value = results.value(result, SH.value)
+    path = results.value(result, SH.resultPath)
+    return Finding(
+        severity=SEVERITIES.get(str(results.value(result, SH.resultSeverity)), "violation"),
+        shape=str(shape) if isinstance(shape, URIRef) else str(owner),
+        group=_texts(shapes, group, RDFS.label) if group is not None else {},
+        group_order=float(shapes.value(group, SH.order) or 0) if group is not None else 0.0,
+        name=_texts(shapes, shape, SH.name) or _texts(shapes, owner, SH.name),
+        message=_texts(results, result, SH.resultMessage) or _texts(shapes, shape, SH.message),
+        hint=_texts(shapes, shape, SH.description) or _texts(shapes, owner, SH.description),
+        focus=str(focus),
+        focus_label=_label(graph, focus),
+        path=path.n3(graph.namespace_manager) if isinstance(path, URIRef) else None,
+        value=(_label(graph, value) if isinstance(value, URIRef) else str(value)) if value is not None else None,
+        source=str(shapes.value(shape, DCTERMS.source) or shapes.value(owner, DCTERMS.source) or "") or None,
+    )
+
+
+def _owner(data: rdflib.Graph, focus: URIRef, ptces: set[str], depth: int = 3) -> str | None:
+    """The PTCE a finding is about: the focus itself, or the nearest PTCE linked to it in the data."""
+    if str(focus) in ptces:
+        return str(focus)
+    queue, seen = deque([(focus, 0)]), {focus}
+    while queue:
+        node, distance = queue.popleft()
+        if distance == depth:
+            continue
+        neighbours = [o for p, o in data.predicate_objects(node) if p != RDF.type]
+        neighbours += [s for s, p in data.subject_predicates(node) if p != RDF.type]
+        for other in neighbours:
+            if str(other) in ptces:
+                return str(other)
+            if other not in seen and not isinstance(other, Literal):
+                seen.add(other)
+                queue.append((other, distance + 1))
+    return None
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+TEXT = {
+    "fr": {"ptce": "PTCE", "none": "Données sans PTCE", "ok": "conforme à l'article 9", "ko": "non conforme à l'article 9",
+           "violation": "Violation", "warning": "Avertissement", "info": "Information", "node": "Nœud", "value": "Valeur",
+           "hint": "Pour corriger", "no_ptce": "Aucun PTCE (ptce:PTCE) dans les données.",
+           "summary": "{v} violation(s), {w} avertissement(s), {i} information(s)"},
+    "en": {"ptce": "PTCE", "none": "Data outside any PTCE", "ok": "conforms to article 9", "ko": "does not conform to article 9",
+           "violation": "Violation", "warning": "Warning", "info": "Info", "node": "Node", "value": "Value",
+           "hint": "To fix", "no_ptce": "No PTCE (ptce:PTCE) in the data.",
+           "summary": "{v} violation(s), {w} warning(s), {i} info(s)"},
+}
+
+
+def render_human(report: Report, lang: str = "fr") -> str:
+    words = TEXT[lang]
+    lines: list[str] = []
+    if not report.ptces:
+        lines.append(words["no_ptce"])
+    for owner in sorted(set(report.ptces) | set(report.findings), key=lambda o: (o is None, report.ptces.get(o, ""))):
+        findings = report.findings.get(owner, [])
+        if owner is None:
+            lines.append(f"\n{words['none']}")
+        else:
+            ok = not any(f.severity == "violation" for f in findings)
+            lines.append(f"\n{words['ptce']} {report.ptces[owner]} <{owner}>: {words['ok'] if ok else words['ko']}")
+        for f in findings:
+            group = pick(f.group, lang) or ""
+            lines.append(f"  [{words[f.severity]}] {group}{' — ' if group else ''}{pick(f.name, lang) or f.shape}")
+            lines.append(f"    {pick(f.message, lang) or ''}")
+            lines.append(f"    {words['node']}: {f.focus_label}" + (f" · {f.path}" if f.path else "")
+                         + (f" · {words['value']}: {f.value}" if f.value else ""))
+            if f.hint:
+                lines.append(f"    {words['hint']}: {pick(f.hint, lang)}")
+    lines.append("\n" + words["summary"].format(v=report.count("violation"), w=report.count("warning"), i=report.count("info")))
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def render_rdf(report: Report, fmt: str) -> bytes:
+    """The standard SHACL validation report (sh:ValidationReport) as Turtle or JSON-LD."""
+    for prefix in ("sh", "ptcesh", "ptce"):
+        report.results.bind(prefix, PREFIXES[prefix], override=True, replace=True)
+    return report.results.serialize(format=fmt).encode()
+
+
+def render_html(report: Report, lang: str = "fr", standalone: bool = True) -> str:
+    from .templating import environment
+
+    return environment().get_template("validation.html").render(
+        report=report, lang=lang, words=TEXT[lang], pick=pick, standalone=standalone,
+        owners=sorted(set(report.ptces) | set(report.findings), key=lambda o: (o is None, report.ptces.get(o, ""))),
+    )
+
+
+def render(report: Report, output_format: str, lang: str) -> bytes:
+    if output_format == "human":
+        return render_human(report, lang).encode()
+    if output_format == "html":
+        return render_html(report, lang).encode()
+    return render_rdf(report, {"turtle": "turtle", "json-ld": "json-ld"}[output_format])
