@@ -33,7 +33,7 @@ def test_query_table(built_store):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["code", "nom"]
     assert any(line.split()[:2] == ["84", "Auvergne-Rhône-Alpes@fr"] for line in lines)
-    assert lines[-1] == "(18 rows)"
+    assert lines[-1] == "(18 rows)"  # 13 metropolitan + 5 overseas régions
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "tsv"])

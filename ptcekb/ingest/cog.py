@@ -133,6 +133,11 @@ def commune_index(root: Path) -> CommuneIndex:
     return CommuneIndex(load_snapshot(root / SNAPSHOT))
 
 
+def annuaire_page(siren: str) -> str:
+    """The public page of a legal unit on annuaire-entreprises (État)."""
+    return f"https://annuaire-entreprises.data.gouv.fr/entreprise/{siren}"
+
+
 def territory_iri(ns: Namespaces, kind: str, code: str) -> ox.NamedNode:
     return iri(ns.id(kind, code))
 
@@ -165,18 +170,30 @@ def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
         yield triple(org, TYPE, iri(cls))
         yield triple(org, PTCE.siren, text(siren))
         yield triple(org, WDT.P1616, text(siren))
+        yield triple(org, RDFS.seeAlso, iri(annuaire_page(siren)))
         yield triple(org, RDFS.label, text(label, "fr"))
         yield triple(org, PTCE.administers, territory_node)
 
-    region = {r["code"]: territory_iri(ns, "region", r["code"]) for r in snapshot["regions"]}
+    # Etalab lists the collectivités d'outre-mer (zone "com") both as régions and as départements:
+    # they are neither; each becomes one igeo:CollectiviteDOutreMer (Clipperton its own class).
+    overseas = {r["code"]: territory_iri(ns, "com", r["code"]) for r in snapshot["regions"] if r["zone"] == "com"}
     for r in snapshot["regions"]:
-        yield from territory(region[r["code"]], IGEO.Region, r["code"], r["nom"], WDT.P2585)
-    departement = {d["code"]: territory_iri(ns, "departement", d["code"]) for d in snapshot["departements"]}
+        if r["zone"] == "com":
+            yield from territory(overseas[r["code"]], IGEO.Clipperton if r["code"] == "989" else IGEO.CollectiviteDOutreMer, r["code"], r["nom"])
+    region = {r["code"]: territory_iri(ns, "region", r["code"]) for r in snapshot["regions"] if r["zone"] != "com"}
+    for r in snapshot["regions"]:
+        if r["zone"] != "com":
+            yield from territory(region[r["code"]], IGEO.Region, r["code"], r["nom"], WDT.P2585)
+    departement = {d["code"]: territory_iri(ns, "departement", d["code"]) for d in snapshot["departements"] if d["zone"] != "com"}
     for d in snapshot["departements"]:
+        if d["zone"] == "com":
+            continue
         node = departement[d["code"]]
         yield from territory(node, IGEO.Departement, d["code"], d["nom"], WDT.P2586)
         yield from part_of(node, region[d["region"]])
         yield triple(node, IGEO.chefLieu, territory_iri(ns, "commune", d["chefLieu"]))
+    departement.update(overseas)
+    region.update(overseas)
     arrondissement = {a["code"]: territory_iri(ns, "arrondissement", a["code"]) for a in snapshot["arrondissements"]}
     for a in snapshot["arrondissements"]:
         node = arrondissement[a["code"]]
@@ -189,7 +206,8 @@ def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
         yield from territory(node, cls, c["code"], c["nom"], WDT.P374 if kind == "commune" else None)
         parent_commune = c.get("chefLieu") or c.get("commune")
         chain = [territory_iri(ns, "commune", parent_commune)] if parent_commune else []
-        chain += [arrondissement.get(c.get("arrondissement")), departement[c["departement"]], region[c["region"]]]
+        chain += [arrondissement.get(c.get("arrondissement")), departement[c["departement"]]]
+        chain += [region[c["region"]]] if region[c["region"]] != departement[c["departement"]] else []
         yield from part_of(node, *chain)
         for postcode in c.get("codesPostaux", ()):
             yield triple(node, PTCE.codePostal, text(postcode))
