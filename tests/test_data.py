@@ -90,3 +90,11 @@ def test_unresolvable_communes_are_reported_not_guessed(tmp_path):
     assert result.returncode == 0
     warnings = [line for line in result.stderr.splitlines() if line.startswith("ptcekb: warning:")]
     assert any("La Chapelle-aux-Pots" in w and "not found" in w for w in warnings), warnings
+
+
+def test_every_code_list_value_in_the_data_is_a_declared_concept(store):
+    undeclared = list(store.query(PREFIXES + f"""SELECT DISTINCT ?value WHERE {{
+        GRAPH ?g {{ ?s ?p ?value }} FILTER(?g != <{BASE}graph/vocabularies>)
+        FILTER(isIRI(?value) && STRSTARTS(STR(?value), "{BASE}concept/"))
+        FILTER NOT EXISTS {{ GRAPH <{BASE}graph/vocabularies> {{ ?value a ?type }} }} }}""", use_default_graph_as_union=True))
+    assert not undeclared, [row["value"].value for row in undeclared]
