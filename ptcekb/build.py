@@ -13,12 +13,11 @@ import pyoxigraph as ox
 from . import __version__
 from .config import Settings
 from .ingest import BuildContext, Source, all_sources
-from .namespaces import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SPDX, VOID, XSD
+from .namespaces import LICENCE_OUVERTE, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SPDX, VOID, XSD
 from .progress import steps
 from .rdf import integer, iri, labels, text, triple, typed
 from .store import StoreLocation
 
-KB_LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def _meta_triples(settings: Settings, records: list[GraphRecord], started: datet
     for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
         yield triple(dataset, RDF.type, iri(cls))
     yield from labels(dataset, DCTERMS.title, {"fr": "Base de connaissances des PTCE", "en": "PTCE knowledge base"})
-    yield triple(dataset, DCTERMS.license, iri(KB_LICENSE))
+    yield triple(dataset, DCTERMS.license, iri(LICENCE_OUVERTE))
     yield triple(dataset, PROV.wasGeneratedBy, activity)
     yield triple(dataset, VOID.triples, integer(sum(r.triples for r in records)))
     yield triple(dataset, VOID.uriSpace, text(ns.base + "id/"))

@@ -27,6 +27,10 @@ PTCESH = Namespace(SHAPES_IRI + "#")
 CONCEPT = Namespace(VOCAB_BASE + "concept/")
 EXAMPLE = Namespace("https://example.org/ptce-demo/")
 
+# Licences: the data (ours and Etalab's) under the Licence Ouverte, the vocabulary under CC BY.
+LICENCE_OUVERTE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+CC_BY = "https://creativecommons.org/licenses/by/4.0/"
+
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 CV = Namespace("http://data.europa.eu/m8g/")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

@@ -8,7 +8,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from ..errors import UserError
-from ..namespaces import PTCE, RDFS, SKOS
+from ..namespaces import LICENCE_OUVERTE, PTCE, RDFS, SKOS
 from ..rdf import TYPE, iri, labels, text, triple
 from . import BuildContext, Source
 from .curated import StatementWriter, date_literal, number_literal, read_yaml
@@ -70,7 +70,7 @@ SOURCE = Source(
         "fr": "Appels nationaux (2013, 2015, AMI 2021 à 2025) : dates, budgets, nombres de lauréats, avec leurs sources.",
         "en": "National calls (2013, 2015, AMIs 2021 to 2025): dates, budgets, lauréat counts, with their sources.",
     },
-    license="https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    license=LICENCE_OUVERTE,
     files=lambda root: [root / FILE],
     triples=triples,
 )

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from ..build import sha256
 from ..errors import UserError
-from ..namespaces import CV, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
+from ..namespaces import LICENCE_OUVERTE, CV, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
 from ..rdf import TYPE, integer, iri, text, triple, typed
 from . import BuildContext, Source
 
@@ -32,11 +32,10 @@ UPSTREAM = {
     "package": "@etalab/decoupage-administratif",
     "version": "6.0.0",
     "repository": "https://github.com/etalab/decoupage-administratif",
-    "data_license": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    "data_license": LICENCE_OUVERTE,
     "origin": "https://www.insee.fr/fr/information/2560452",
 }
 UPSTREAM_FILES = ("regions", "departements", "arrondissements", "communes", "epci", "ept")
-LICENCE_OUVERTE = UPSTREAM["data_license"]
 
 # Etalab's commune types -> (IRI kind, igeo class)
 COMMUNE_KINDS = {

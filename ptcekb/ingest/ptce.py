@@ -12,7 +12,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from ..errors import UserError
-from ..namespaces import DCTERMS, ORG, PTCE, ROV, SKOS, slugify
+from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, ROV, SKOS, slugify
 from ..rdf import TYPE, iri, text, triple
 from . import BuildContext, Source
 from .calls import results_dates
@@ -164,7 +164,7 @@ SOURCE = Source(
         "fr": "Les PTCE réels connus, chaque affirmation avec ses sources et son degré de confiance.",
         "en": "Known real PTCEs, each statement with its sources and confidence.",
     },
-    license="https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    license=LICENCE_OUVERTE,
     files=files,
     triples=triples,
 )

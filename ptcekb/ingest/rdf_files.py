@@ -8,9 +8,9 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from ..errors import UserError
+from ..namespaces import CC_BY
 from . import BuildContext, Source
 
-CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 
 
 def parse_file(path: Path, base_iri: str | None = None) -> Iterator[ox.Quad]:

@@ -789,13 +789,18 @@ def _member_row(ctx: _Context, row: _Row, seen: dict[tuple, int], line: int) -> 
     return out
 
 
-def _project_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> list[ox.Triple]:
-    ns, out = ctx.ns, []
+def _identified(ctx: _Context, row: _Row, seen: dict[str, int], kind: str, what: str) -> tuple[str, str, ox.NamedNode]:
+    """The PTCE a row refers to, the row's own id (unique in its file) and the IRI it mints."""
     ptce_id = row.ptce_reference(ctx.ptce_ids)
     slug = row.slug("id")
     if slug and slug in seen:
-        row.problem("id", f"duplicate project id {slug!r} (first on line {seen[slug]})")
-    node = iri(ns.id("projet", slug or "x"))
+        row.problem("id", f"duplicate {what} id {slug!r} (first on line {seen[slug]})")
+    return ptce_id, slug, iri(ctx.ns.id(kind, slug or "x"))
+
+
+def _project_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> list[ox.Triple]:
+    ns, out = ctx.ns, []
+    ptce_id, slug, node = _identified(ctx, row, seen, "projet", "project")
     innovations = row.codes("innovation", "types-innovation")
     start, end = row.period("debut", "fin")
     participants = []
@@ -833,11 +838,7 @@ def _project_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> l
 
 def _place_row(ctx: _Context, row: _Row, seen: dict[str, int], line: int) -> list[ox.Triple]:
     ns, out = ctx.ns, []
-    ptce_id = row.ptce_reference(ctx.ptce_ids)
-    slug = row.slug("id")
-    if slug and slug in seen:
-        row.problem("id", f"duplicate place id {slug!r} (first on line {seen[slug]})")
-    node = iri(ns.id("lieu", slug or "x"))
+    ptce_id, slug, node = _identified(ctx, row, seen, "lieu", "place")
     kinds = row.codes("type", "types-lieux")
     commune = row.commune("commune")
     postcode = row.get("code_postal")

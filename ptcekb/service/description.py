@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from ..build import KB_LICENSE
+from ..namespaces import LICENCE_OUVERTE
 from ..errors import UserError
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
@@ -190,7 +190,7 @@ def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
     _add(out, document, FOAF.primaryTopic, dataset)
     _add(out, dataset, RDF.type, _iri(VOID.Dataset))
     if (dataset, str(DCTERMS.license)) not in has:
-        _add(out, dataset, DCTERMS.license, _iri(KB_LICENSE))
+        _add(out, dataset, DCTERMS.license, _iri(LICENCE_OUVERTE))
     if (dataset, str(VOID.uriSpace)) not in has:
         _add(out, dataset, VOID.uriSpace, ox.Literal(settings.ns.base + "id/"))
     _add(out, dataset, VOID.sparqlEndpoint, _iri(endpoint_url(request)))
