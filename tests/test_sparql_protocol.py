@@ -1,7 +1,9 @@
-"""The SPARQL 1.1 Protocol endpoint over real HTTP (docs/sparql.md).
+"""The SPARQL 1.1 Protocol endpoint over real HTTP (docs/sparql.md), and the W3C conformance tests.
 
-Two servers: the session server on the built knowledge base (``http``), and one on a tiny store
-built here from the W3C protocol test data, with a token, a 2 s time limit and a row cap of 50.
+Servers: the session server on the built knowledge base (``http``), one on a tiny store built here
+from the W3C protocol test data, with a token, a 2 s time limit and a row cap of 50 (``small``),
+and one more on another copy of it for the W3C update tests, which clear the store.
+The W3C manifests and data are copied in tests/fixtures/conformance/ (docs/conformance.md).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import pytest
 
 from ptcekb.store import StoreLocation
 
-from conftest import SHARED, Server
+from conftest import ROOT, Server
 
-W3C = SHARED / "conformance" / "sparql11" / "protocol"
+CONFORMANCE = Path(__file__).resolve().parent / "fixtures" / "conformance"
+W3C = CONFORMANCE / "protocol"
 KASEI = "http://kasei.us/2009/09/sparql/data/"
 FILLER = "http://example.org/filler"
 TOKEN = "test-token-0123456789"
@@ -46,10 +49,7 @@ def small_store(tmp_path_factory) -> Path:
     with StoreLocation(path).building() as directory:
         store = ox.Store(str(directory))
         for n in (1, 2, 3):
-            source = W3C / f"data{n}.nt" if W3C.exists() else None
-            triples = ox.parse(path=str(source), format=ox.RdfFormat.N_TRIPLES) if source else [
-                ox.Quad(ox.NamedNode(f"{KASEI}data{n}.rdf"), ox.NamedNode(RDF_TYPE),
-                        ox.NamedNode("http://xmlns.com/foaf/0.1/Document"))]
+            triples = ox.parse(path=str(W3C / f"data{n}.nt"), format=ox.RdfFormat.N_TRIPLES)
             graph = ox.NamedNode(f"{KASEI}data{n}.rdf")
             store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in triples)
         filler = ox.NamedNode(FILLER)
@@ -61,14 +61,27 @@ def small_store(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def small(small_store):
-    server = Server(small_store, env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2",
-                                      "PTCEKB_ROW_CAP": "50"})
+def _serve(store: Path):
+    server = Server(store, env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_ROW_CAP": "50"})
     with httpx.Client(base_url=server.url, timeout=30) as client:
         client.server_url = server.url
         yield client
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def small(small_store):
+    yield from _serve(small_store)
+
+
+@pytest.fixture(scope="module")
+def small_writable(small_store, tmp_path_factory):
+    """A server on a copy of the tiny store, for the W3C update tests (they CLEAR ALL)."""
+    import shutil
+
+    copy = tmp_path_factory.mktemp("w3c-rw") / "kb"
+    shutil.copytree(small_store.parent, copy, symlinks=True)  # the store link and its builds
+    yield from _serve(copy / small_store.name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,71 +230,194 @@ def test_protocol_dataset_overrides_from_and_union_is_default(small):
 
 
 # --------------------------------------------------------------------------------------------
-# The W3C SPARQL 1.1 Protocol tests that concern queries
+# The W3C SPARQL 1.1 Protocol and Service Description tests (tests/fixtures/conformance/), each
+# listed in docs/conformance.md. Query tests run against /sparql on the tiny store; update tests
+# send their update requests to /update with the token (this endpoint's update service, see
+# docs/sparql.md) and their queries to /sparql, on a writable copy.
+
+MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
+HT = "http://www.w3.org/2011/http#"
+CNT = "http://www.w3.org/2011/content#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+NOT_APPLICABLE = {  # test id: reason (the same reasons are in docs/conformance.md)
+    f"update_dataset_{kind}": "using-graph-uri / using-named-graph-uri are not supported (400): write USING or WITH"
+    for kind in ("default_graph", "default_graphs", "named_graphs", "full")
+}
+
+
+def _manifest(path: Path) -> ox.Store:
+    store = ox.Store()
+    store.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri())
+    return store
+
+
+def _one(store: ox.Store, subject, predicate: str):
+    objects = [q.object for q in store.quads_for_pattern(subject, ox.NamedNode(predicate), None)]
+    assert len(objects) <= 1, (subject, predicate, objects)
+    return objects[0] if objects else None
+
+
+def _list(store: ox.Store, head) -> list:
+    items = []
+    while head is not None and head != ox.NamedNode(RDF + "nil"):
+        items.append(_one(store, head, RDF + "first"))
+        head = _one(store, head, RDF + "rest")
+    return items
+
+
+def _entries(path: Path) -> tuple[ox.Store, list]:
+    store = _manifest(path)
+    (manifest,) = [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(MF + "entries"), None)]
+    return store, _list(store, _one(store, manifest, MF + "entries"))
+
+
+def _request(store: ox.Store, node) -> dict:
+    headers = {}
+    for header in _list(store, _one(store, node, HT + "headers")):
+        headers[_one(store, header, HT + "fieldName").value.lower()] = _one(store, header, HT + "fieldValue").value
+    body = _one(store, node, HT + "body")
+    response = _one(store, node, HT + "resp")
+    statuses = {q.object.value.rsplit("StatusCode", 1)[-1][0]
+                for q in store.quads_for_pattern(response, ox.NamedNode(MF + "expectedStatus"), None)}
+    boolean, result_format = _one(store, response, MF + "expectedBoolean"), _one(store, response, MF + "expectedFormat")
+    return {
+        "method": _one(store, node, HT + "methodName").value, "path": _one(store, node, HT + "absolutePath").value,
+        "body": None if body is None else _one(store, body, CNT + "chars").value.encode(
+            _one(store, body, CNT + "characterEncoding").value.lower()),
+        "content_type": headers.get("content-type"), "statuses": statuses,
+        "boolean": None if boolean is None else boolean.value == "true",
+        "format": result_format and result_format.value,
+    }
 
 
 def _w3c_tests() -> list[dict]:
-    if not (W3C / "manifest.ttl").exists():
-        return []
-    store = ox.Store()
-    store.load(path=str(W3C / "manifest.ttl"), format=ox.RdfFormat.TURTLE, base_iri=(W3C / "manifest.ttl").as_uri())
-    rows = store.query("""
-        PREFIX mf: <http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#>
-        PREFIX ht: <http://www.w3.org/2011/http#>
-        PREFIX cnt: <http://www.w3.org/2011/content#>
-        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-        SELECT ?test ?name ?method ?path ?body ?encoding ?ctype ?bool ?format
-               (GROUP_CONCAT(STR(?status); separator=" ") AS ?statuses) WHERE {
-          ?test a mf:ProtocolTest ; mf:name ?name ; mf:action/ht:requests ?list .
-          ?list rdf:first ?req .
-          ?req ht:methodName ?method ; ht:absolutePath ?path ; ht:resp ?resp .
-          ?resp mf:expectedStatus ?status .
-          OPTIONAL { ?resp mf:expectedBoolean ?bool } OPTIONAL { ?resp mf:expectedFormat ?format }
-          OPTIONAL { ?req ht:body [ cnt:chars ?body ; cnt:characterEncoding ?encoding ] }
-          OPTIONAL { ?req ht:headers/rdf:rest*/rdf:first [ ht:fieldName "content-type" ; ht:fieldValue ?ctype ] }
-        } GROUP BY ?test ?name ?method ?path ?body ?encoding ?ctype ?bool ?format""")
+    store, entries = _entries(W3C / "manifest.ttl")
     tests = []
-    for row in rows:
-        name = row["test"].value.rsplit("#", 1)[-1]
-        if "update" in name:  # update operations go to /update here (see the update tests below)
-            continue
-        tests.append({
-            "id": name, "method": row["method"].value, "path": row["path"].value.replace("/sparql/", "/sparql", 1),
-            "body": None if row["body"] is None else row["body"].value.encode(row["encoding"].value.lower()),
-            "content_type": row["ctype"] and row["ctype"].value,
-            "statuses": {s.rsplit("StatusCode", 1)[-1][0] for s in row["statuses"].value.split()},
-            "boolean": None if row["bool"] is None else row["bool"].value == "true",
-            "format": row["format"] and row["format"].value,
-        })
+    for entry in entries:
+        action = _one(store, entry, MF + "action")
+        tests.append({"id": entry.value.rsplit("#", 1)[-1],
+                      "requests": [_request(store, r) for r in _list(store, _one(store, action, HT + "requests"))]})
     return sorted(tests, key=lambda t: t["id"])
 
 
 W3C_TESTS = _w3c_tests()
 
 
-@pytest.mark.skipif(not W3C_TESTS, reason="W3C conformance data not found in ../shared")
-@pytest.mark.parametrize("test", W3C_TESTS, ids=[t["id"] for t in W3C_TESTS])
-def test_w3c_protocol_query(small, test):
-    headers = {"Content-Type": test["content_type"]} if test["content_type"] else {}
-    if test["body"] is not None and not test["content_type"]:
+def _is_update(request: dict) -> bool:
+    body = request["body"] or b""
+    return ("update=" in request["path"] or body.startswith(b"update=")
+            or "sparql-update" in (request["content_type"] or ""))
+
+
+def _run_w3c_request(client: httpx.Client, request: dict) -> None:
+    headers = {"Content-Type": request["content_type"]} if request["content_type"] else {}
+    if request["body"] is not None and not request["content_type"]:
         headers["Content-Type"] = ""  # the test sends no media type at all
-    response = small.request(test["method"], test["path"], content=test["body"], headers=headers)
-    assert str(response.status_code)[0] in test["statuses"], (response.status_code, response.text)
-    if test["format"] == "boolean":
+    path = request["path"].replace("/sparql/", "/sparql", 1)
+    if _is_update(request):  # updates have their own endpoint here, behind the token
+        path = path.replace("/sparql", "/update", 1)
+        headers["Authorization"] = f"Bearer {TOKEN}"
+    response = client.request(request["method"], path, content=request["body"], headers=headers)
+    assert str(response.status_code)[0] in request["statuses"], (response.status_code, response.text)
+    if request["format"] == "boolean":
         assert media(response) in ("application/sparql-results+json", "application/sparql-results+xml")
         parsed = ox.parse_query_results(response.content, ox.QueryResultsFormat.from_media_type(media(response)))
-        if test["boolean"] is not None:
-            assert bool(parsed) is test["boolean"]
-    elif test["format"] == "tabular":
+        if request["boolean"] is not None:
+            assert bool(parsed) is request["boolean"]
+    elif request["format"] == "tabular":
         assert media(response) in RESULT_TYPES
-    elif test["format"] == "RDF":
+    elif request["format"] == "RDF":
         assert media(response) in RDF_TYPES
         list(ox.parse(response.content, format=ox.RdfFormat.from_media_type(media(response))))
 
 
-def test_w3c_manifest_was_read():
-    if W3C.exists():
-        assert len(W3C_TESTS) >= 18
+@pytest.mark.parametrize("test", W3C_TESTS, ids=[t["id"] for t in W3C_TESTS])
+def test_w3c_protocol(request, test):
+    if test["id"] in NOT_APPLICABLE:
+        pytest.skip(NOT_APPLICABLE[test["id"]])
+    writes = any(_is_update(r) for r in test["requests"])
+    client = request.getfixturevalue("small_writable" if writes else "small")
+    for step in test["requests"]:
+        _run_w3c_request(client, step)
+
+
+def test_w3c_manifests_were_read_and_are_all_documented():
+    assert len(W3C_TESTS) == 34 and set(NOT_APPLICABLE) <= {t["id"] for t in W3C_TESTS}
+    assert sum(len(t["requests"]) for t in W3C_TESTS) > len(W3C_TESTS)  # the multi-request tests are whole
+    documented = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    ids = [t["id"] for t in W3C_TESTS] + [e.value.rsplit("#", 1)[-1] for e in SD_TESTS]
+    for name in ("manifest-direct.ttl", "manifest-indirect.ttl"):
+        ids += [e.value.rsplit("#", 1)[-1] for e in _entries(CONFORMANCE / "graph-store-protocol" / name)[1]]
+    missing = [i for i in ids if f"`{i}`" not in documented]
+    assert not missing, f"not listed in docs/conformance.md: {missing}"
+
+
+SD_TESTS = _entries(CONFORMANCE / "service-description" / "manifest.ttl")[1]
+SD_TERMS = {  # the terms of the Service Description vocabulary (https://www.w3.org/TR/sparql11-service-description/)
+    "Service", "Feature", "Language", "Function", "Aggregate", "EntailmentRegime", "EntailmentProfile",
+    "GraphCollection", "Dataset", "Graph", "NamedGraph", "endpoint", "feature", "defaultEntailmentRegime",
+    "entailmentRegime", "defaultSupportedEntailmentProfile", "supportedEntailmentProfile", "extensionFunction",
+    "extensionAggregate", "languageExtension", "supportedLanguage", "propertyFeature", "defaultDataset",
+    "availableGraphs", "resultFormat", "inputFormat", "defaultGraph", "namedGraph", "name", "graph",
+    "SPARQL10Query", "SPARQL11Query", "SPARQL11Update", "DereferencesURIs", "UnionDefaultGraph",
+    "RequiresDataset", "EmptyGraphs", "BasicFederatedQuery",
+}
+
+
+def _description(client: httpx.Client, accept: str | None = "text/turtle") -> ox.Store:
+    response = client.get("/sparql", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200 and media(response) in RDF_TYPES, (response.status_code, media(response))
+    store = ox.Store()
+    store.load(response.content, format=ox.RdfFormat.from_media_type(media(response)), base_iri=client.server_url + "/sparql")
+    return store
+
+
+def _sd_returns_rdf(client):
+    for accept in (None, "*/*", *RDF_TYPES):
+        assert len(_description(client, accept)) > 10
+
+
+def _sd_has_endpoint_triple(client):
+    store = _description(client)
+    endpoint = ox.NamedNode(client.server_url + "/sparql")
+    assert list(store.quads_for_pattern(None, ox.NamedNode(SD + "endpoint"), endpoint))
+
+
+def _sd_conforms_to_schema(client):
+    store = _description(client, "application/n-triples")
+    sd = lambda term: ox.NamedNode(SD + term)  # noqa: E731
+    used = {t.value[len(SD):] for q in store for t in (q.predicate, q.object)
+            if isinstance(t, ox.NamedNode) and t.value.startswith(SD)}
+    assert used <= SD_TERMS, used - SD_TERMS
+    services = [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), sd("Service"))]
+    assert services
+    for service in services:
+        (endpoint,) = [q.object for q in store.quads_for_pattern(service, sd("endpoint"), None)]
+        assert isinstance(endpoint, ox.NamedNode)
+        languages = {q.object for q in store.quads_for_pattern(service, sd("supportedLanguage"), None)}
+        assert languages and languages <= {sd("SPARQL10Query"), sd("SPARQL11Query"), sd("SPARQL11Update")}
+        for prop in ("resultFormat", "inputFormat", "feature", "extensionFunction", "languageExtension"):
+            assert all(isinstance(q.object, ox.NamedNode) for q in store.quads_for_pattern(service, sd(prop), None))
+        for q in store.quads_for_pattern(service, sd("defaultDataset"), None):
+            assert list(store.quads_for_pattern(q.object, ox.NamedNode(RDF_TYPE), sd("Dataset")))
+            for named in store.quads_for_pattern(q.object, sd("namedGraph"), None):
+                (name,) = [n.object for n in store.quads_for_pattern(named.object, sd("name"), None)]
+                assert isinstance(name, ox.NamedNode)
+    for q in store.quads_for_pattern(None, sd("name"), None):  # every named graph: an IRI, and a graph
+        assert isinstance(q.object, ox.NamedNode)
+
+
+SD_CHECKS = {"returns-rdf": _sd_returns_rdf, "has-endpoint-triple": _sd_has_endpoint_triple,
+             "conforms-to-schema": _sd_conforms_to_schema}
+
+
+@pytest.mark.parametrize("test", [e.value.rsplit("#", 1)[-1] for e in SD_TESTS])
+@pytest.mark.parametrize("endpoint", ["small_writable", "http"])
+def test_w3c_service_description(request, endpoint, test, server):
+    client = request.getfixturevalue(endpoint)
+    if endpoint == "http":
+        client.server_url = server.url
+    SD_CHECKS[test](client)
 
 
 # --------------------------------------------------------------------------------------------
