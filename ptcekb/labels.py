@@ -72,8 +72,9 @@ class Labeller:
     def link(self, term) -> Link:
         if isinstance(term, ox.NamedNode):
             iri = term.value
-            text = self.label(iri) or prefixed(iri) or iri
-            return Link(text, local_path(iri, self.base) or iri, iri)
+            path = local_path(iri, self.base)
+            text = self.label(iri) or prefixed(iri) or (path.rsplit("/", 1)[-1] if path else iri)
+            return Link(text, path or iri, iri)
         if isinstance(term, ox.Literal):
             return Link(term.value, None, None)
         return Link("[…]", None, None)

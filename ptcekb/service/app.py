@@ -13,7 +13,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import UserError
 from ..templating import environment
-from . import description, health, home, sparql, update, validation, vocabulary
+from . import description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
 from .kb import KnowledgeBase
 
 log = logging.getLogger("ptcekb.service")
@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.kb = KnowledgeBase(settings)
     app.state.templates = Jinja2Templates(env=environment())
-    for module in (home, health, sparql, description, update, validation, vocabulary):
+    for module in (home, health, sparql, description, dumps, update, validation, vocabulary, resources, sitemap):
         app.include_router(module.router)
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],

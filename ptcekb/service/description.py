@@ -1,4 +1,4 @@
-"""The SPARQL service description, the VoID description (``/.well-known/void``) and the dump.
+"""The SPARQL service description and the VoID description (``/.well-known/void``).
 
 Statistics (triples, entities, classes, properties, class partitions per named graph) are computed
 once per build: the cache is keyed by the build directory, which changes with every rebuild and
@@ -8,19 +8,16 @@ every update (update.py publishes a new build).
 from __future__ import annotations
 
 import asyncio
-import gzip
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from ..namespaces import LICENCE_OUVERTE
-from ..errors import UserError
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
+from .dumps import DUMPS
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 
 router = APIRouter()
@@ -28,7 +25,6 @@ router = APIRouter()
 FORMATS = "http://www.w3.org/ns/formats/"
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                   "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads")
-DUMP_NAME = "ptcekb.nq.gz"
 SIMPLE_ENTAILMENT = "http://www.w3.org/ns/entailment/Simple"
 
 
@@ -38,10 +34,6 @@ def endpoint_url(request: Request) -> str:
 
 def void_url(request: Request) -> str:
     return str(request.base_url) + ".well-known/void"
-
-
-def dump_url(request: Request) -> str:
-    return str(request.base_url) + "dumps/" + DUMP_NAME
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,8 +186,10 @@ def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
     if (dataset, str(VOID.uriSpace)) not in has:
         _add(out, dataset, VOID.uriSpace, ox.Literal(settings.ns.base + "id/"))
     _add(out, dataset, VOID.sparqlEndpoint, _iri(endpoint_url(request)))
-    _add(out, dataset, VOID.dataDump, _iri(dump_url(request)))
+    for dump in DUMPS:
+        _add(out, dataset, VOID.dataDump, _iri(dump.url(request)))
     _add(out, dataset, VOID.feature, _iri(FORMATS + "N-Quads"))
+    _add(out, dataset, VOID.feature, _iri(FORMATS + "TriG"))
     _add(out, dataset, VOID.triples, _int(stats.triples))
     _add(out, dataset, VOID.entities, _int(stats.entities))
     _add(out, dataset, VOID.classes, _int(stats.classes))
@@ -237,46 +231,3 @@ async def well_known_void(request: Request, format: str | None = None) -> Respon
     stats = await statistics(request)
     body = ox.serialize(void_description(request, stats), format=representation.rdf_format, prefixes=PREFIXES)
     return Response(body, media_type=representation.content_type, headers={**_cors(), "Vary": "Accept"})
-
-
-_dump_lock = threading.Lock()
-
-
-def _dump_file(settings, directory: Path) -> Path:
-    """The gzipped N-Quads dump of the build in ``directory``, written once (atomically) per build."""
-    cache = settings.store.with_name(settings.store.name + ".dumps")
-    target = cache / f"{directory.name}.nq.gz"
-    with _dump_lock:
-        if target.exists():
-            return target
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + f".{os.getpid()}.partial")
-        try:
-            with open(partial, "wb") as raw:
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=5) as stream:
-                    ox.Store.read_only(str(directory)).dump(stream, format=ox.RdfFormat.N_QUADS)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        for other in cache.glob("*.nq.gz"):  # dumps of builds no longer served
-            if other != target:
-                other.unlink(missing_ok=True)
-    return target
-
-
-@router.get("/dumps/" + DUMP_NAME, summary="The whole knowledge base as gzipped N-Quads (one file per build)")
-async def dump(request: Request) -> Response:
-    kb = request.app.state.kb
-    try:
-        directory = kb.location.current()
-        path = await asyncio.to_thread(_dump_file, kb.settings, directory)
-    except (UserError, OSError) as exc:
-        return Response(f"dump unavailable: {exc}\n", status_code=503, media_type="text/plain; charset=utf-8")
-    return FileResponse(path, media_type="application/gzip", filename=DUMP_NAME,
-                        headers={**_cors(), "ETag": f'"{directory.name}"'})
-
-
-@router.get("/dumps/", summary="The available dumps")
-async def dumps_index(request: Request) -> Response:
-    return Response(f"{dump_url(request)}\tgzipped N-Quads of every named graph\n", media_type="text/plain; charset=utf-8",
-                    headers=_cors())

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..errors import UserError
+from ..labels import pick
+from ..store import StoreLocation, open_read_only
 from ..ingest.rdf_files import parse_bytes
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
 from .negotiation import Representation, negotiate
 
 router = APIRouter()
+log = logging.getLogger("ptcekb.service")
 
 UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes; 413 beyond
 REPORTS = (
@@ -65,6 +73,55 @@ def validate_form(request: Request, ptce: str | None = None) -> Response:
     if not triples:
         raise UserError(f"unknown PTCE / PTCE inconnu : {ptce}", http_status=404)
     return _respond(request, validate(graph_of(triples), _context(request)))
+
+
+# -- compliance summaries of the knowledge base's PTCEs, for their pages ---------------------------
+#
+# One pySHACL run over the whole curated graph (about 25 s) rather than one per page view: it runs
+# once per build in a separate process (so it never holds this process's GIL), started by the first
+# page that asks; until it is done the pages say the summary is being computed.
+
+_summaries: dict[str, dict | Future] = {}  # build directory name -> {PTCE IRI: summary} or the running job
+_summaries_lock = threading.Lock()
+
+
+def summarise_knowledge_base(settings) -> dict[str, dict]:
+    """In a worker process: validate every PTCE of the store; per PTCE, counts and violated elements."""
+    store = open_read_only(settings.store)
+    directory = StoreLocation(settings.store).current()
+    graph = ox.NamedNode(settings.ns.graph("ptce"))
+    report = validate(graph_of(q.triple for q in store.quads_for_pattern(None, None, None, graph)),
+                      context_for(store, settings, directory))
+    out = {}
+    for ptce in report.ptces:
+        findings = report.findings.get(ptce, [])
+        out[ptce] = {
+            **{severity: sum(1 for f in findings if f.severity == severity) for severity in ("violation", "warning", "info")},
+            "elements": {lang: list(dict.fromkeys(pick(f.group, lang) or pick(f.name, lang) or f.shape
+                                                  for f in findings if f.severity == "violation")) for lang in ("fr", "en")},
+        }
+    return out
+
+
+def compliance_for(kb, ptce: str) -> dict | None:
+    """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, None if not a PTCE."""
+    build = kb.location.current().name
+    with _summaries_lock:
+        state = _summaries.get(build)
+        if state is None:
+            _summaries.clear()
+            executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            state = _summaries[build] = executor.submit(summarise_knowledge_base, kb.settings)
+            executor.shutdown(wait=False)
+        if isinstance(state, Future):
+            if not state.done():
+                return {"pending": True}
+            try:
+                state = _summaries[build] = state.result()
+            except Exception:  # noqa: BLE001 - a failed run is reported on the page, retried next build
+                log.exception("validation of the knowledge base failed")
+                state = _summaries[build] = {}
+    return state.get(ptce)
 
 
 def ptce_description(store: ox.Store, graph: str, ptce: str) -> list[ox.Triple]:

@@ -1,0 +1,107 @@
+"""How a resource document is served: format choice, language, and the linked-data headers.
+
+Shared by every dereferenceable route (``/id/...``, ``/concept/...``, ``/graph/...``, ``/def``,
+``/shapes``, ``/dataset``). The strategy (docs/uris.md): the thing's IRI answers ``200`` with the
+negotiated document and ``Content-Location`` naming that document (``/id/ptce/x.ttl``); the
+document URLs (suffix or ``?format=``) answer themselves. ``ETag`` is tied to the build and the
+variant, so caches revalidate cheaply and a rebuild invalidates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyoxigraph as ox
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..namespaces import PREFIXES
+from .negotiation import DOCUMENT_REPRESENTATIONS, HTML, Representation, by_name, negotiate
+
+LANGUAGES = ("fr", "en")
+CACHE_CONTROL = "public, max-age=300, must-revalidate"
+
+
+def split_suffix(key: str) -> tuple[str, str | None]:
+    """``x.ttl`` → (``x``, ``ttl``) when the suffix names a document format; else (key, None)."""
+    stem, dot, suffix = key.rpartition(".")
+    if dot and stem and by_name(suffix) is not None and suffix.lower() == by_name(suffix).suffix:
+        return stem, suffix.lower()
+    return key, None
+
+
+def choose(request: Request, suffix: str | None) -> Representation | None:
+    """The suffix wins, then ``?format=``, then ``Accept`` (q-values; no Accept → HTML)."""
+    requested = suffix or request.query_params.get("format")
+    if requested:
+        return by_name(requested)
+    return negotiate(request.headers.get("accept"), DOCUMENT_REPRESENTATIONS)
+
+
+def language(request: Request) -> str:
+    """``?lang=`` (the page's switch), else the first of fr/en in Accept-Language, else French."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return "fr"
+
+
+def not_acceptable() -> Response:
+    formats = ", ".join(r.media_type for r in DOCUMENT_REPRESENTATIONS)
+    return Response(f"406: no acceptable representation / aucune représentation acceptable; offered: {formats}\n",
+                    status_code=406, media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
+
+
+class Document:
+    """One variant of a resource's document and the headers that go with it."""
+
+    def __init__(self, request: Request, path: str, representation: Representation, *, build: str,
+                 licences: list[str] = (), lang: str = "fr", suffix: str | None = None, page: int = 1,
+                 next_page: str | None = None):
+        self.request, self.path, self.representation = request, path, representation
+        self.lang, self.page, self.next_page = lang, page, next_page
+        self.suffix = suffix
+        variant = f"{build}|{path}|{representation.suffix}|{lang if representation is HTML else ''}|{page}"
+        self.etag = '"' + hashlib.sha256(variant.encode()).hexdigest()[:32] + '"'
+        self.licences = list(licences)
+
+    @property
+    def url(self) -> str:
+        """The document URL of this variant (the path with its format suffix)."""
+        return f"{self.path}.{self.representation.suffix}"
+
+    def headers(self) -> dict[str, str]:
+        links = [f'<{self.path}.{r.suffix}>; rel="alternate"; type="{r.media_type}"' for r in DOCUMENT_REPRESENTATIONS]
+        links.append(f'<{self.path}.ttl>; rel="describedby"; type="text/turtle"')
+        links += [f'<{licence}>; rel="license"' for licence in self.licences]
+        if self.next_page:
+            links.append(f'<{self.next_page}>; rel="next"')
+        headers = {
+            "Vary": "Accept, Accept-Language",
+            "Link": ", ".join(links),
+            "ETag": self.etag,
+            "Cache-Control": CACHE_CONTROL,
+        }
+        if self.suffix is None and "format" not in self.request.query_params:
+            headers["Content-Location"] = self.url
+        if self.representation is HTML:
+            headers["Content-Language"] = self.lang
+        return headers
+
+    def not_modified(self) -> Response | None:
+        """``304`` when the client's ``If-None-Match`` already names this variant."""
+        given = self.request.headers.get("if-none-match", "")
+        if given.strip() == "*" or self.etag in [tag.strip().removeprefix("W/") for tag in given.split(",")]:
+            return Response(status_code=304, headers=self.headers())
+        return None
+
+    def html(self, body: str) -> Response:
+        return HTMLResponse(body, headers=self.headers())
+
+    def rdf(self, triples: list[ox.Triple]) -> Response:
+        body = ox.serialize(triples, format=self.representation.rdf_format, prefixes=PREFIXES)
+        return Response(body, media_type=self.representation.content_type, headers=self.headers())

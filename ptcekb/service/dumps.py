@@ -1,0 +1,138 @@
+"""``/dumps/``: the whole knowledge base as files (N-Quads gzip, TriG), described as DCAT distributions.
+
+Each dump is written once per build, atomically, next to the store (``DIR.dumps/``), on first
+request; the dumps of builds no longer served are removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from ..errors import UserError
+from ..namespaces import DCAT, DCTERMS, LICENCE_OUVERTE, PREFIXES, RDF
+from .documents import choose, language, not_acceptable
+from .negotiation import HTML
+
+router = APIRouter()
+
+IANA = "https://www.iana.org/assignments/media-types/"
+
+
+@dataclass(frozen=True)
+class Dump:
+    name: str
+    rdf_format: ox.RdfFormat
+    compressed: bool
+    title: tuple[str, str]  # fr, en
+
+    @property
+    def media_type(self) -> str:
+        return "application/gzip" if self.compressed else self.rdf_format.media_type
+
+    def url(self, request: Request) -> str:
+        return str(request.base_url) + "dumps/" + self.name
+
+    def write(self, store_directory: Path, target: Path) -> None:
+        with open(target, "wb") as raw:
+            if self.compressed:
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=5) as stream:
+                    ox.Store.read_only(str(store_directory)).dump(stream, format=self.rdf_format)
+            else:
+                ox.Store.read_only(str(store_directory)).dump(raw, format=self.rdf_format)
+
+
+DUMPS = (
+    Dump("ptcekb.nq.gz", ox.RdfFormat.N_QUADS, True, ("Tous les graphes, N-Quads compressé (gzip)",
+                                                     "Every named graph, gzipped N-Quads")),
+    Dump("ptcekb.trig", ox.RdfFormat.TRIG, False, ("Tous les graphes, TriG", "Every named graph, TriG")),
+)
+_BY_NAME = {d.name: d for d in DUMPS}
+_lock = threading.Lock()
+
+
+def dump_file(settings, directory: Path, dump: Dump) -> Path:
+    """The file of ``dump`` for the build in ``directory``, written once (atomically) per build."""
+    cache = settings.store.with_name(settings.store.name + ".dumps")
+    target = cache / f"{directory.name}.{dump.name}"
+    with _lock:
+        if target.exists():
+            return target
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + f".{os.getpid()}.partial")
+        try:
+            dump.write(directory, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        for other in cache.glob("*" + dump.name):  # dumps of builds no longer served
+            if other != target:
+                other.unlink(missing_ok=True)
+    return target
+
+
+def _cors() -> dict[str, str]:
+    from .sparql import CORS_HEADERS
+
+    return CORS_HEADERS
+
+
+@router.get("/dumps/{name}", summary="A dump of the whole knowledge base (one file per build)")
+async def dump(request: Request, name: str) -> Response:
+    chosen = _BY_NAME.get(name)
+    if chosen is None:
+        return Response(f"404: no dump named {name!r} / pas de fichier de ce nom; see /dumps/\n", status_code=404,
+                        media_type="text/plain; charset=utf-8")
+    kb = request.app.state.kb
+    try:
+        directory = kb.location.current()
+        path = await asyncio.to_thread(dump_file, kb.settings, directory, chosen)
+    except (UserError, OSError) as exc:
+        return Response(f"503: dump unavailable / téléchargement indisponible: {exc}\n", status_code=503,
+                        media_type="text/plain; charset=utf-8")
+    return FileResponse(path, media_type=chosen.media_type, filename=chosen.name,
+                        headers={**_cors(), "ETag": f'"{directory.name}-{chosen.name}"'})
+
+
+def distributions(request: Request) -> list[ox.Triple]:
+    """The dataset and its dumps as DCAT distributions."""
+    settings = request.app.state.settings
+    dataset = ox.NamedNode(settings.ns.dataset)
+    node = lambda value: ox.NamedNode(str(value))  # noqa: E731
+    out = [ox.Triple(dataset, node(RDF.type), node(DCAT.Dataset))]
+    for chosen in DUMPS:
+        distribution = node(chosen.url(request))
+        out += [
+            ox.Triple(dataset, node(DCAT.distribution), distribution),
+            ox.Triple(distribution, node(RDF.type), node(DCAT.Distribution)),
+            ox.Triple(distribution, node(DCAT.downloadURL), distribution),
+            ox.Triple(distribution, node(DCAT.mediaType), node(IANA + chosen.rdf_format.media_type)),
+            ox.Triple(distribution, node(DCTERMS.license), node(LICENCE_OUVERTE)),
+            ox.Triple(distribution, node(DCTERMS.title), ox.Literal(chosen.title[0], language="fr")),
+            ox.Triple(distribution, node(DCTERMS.title), ox.Literal(chosen.title[1], language="en")),
+        ]
+        if chosen.compressed:
+            out.append(ox.Triple(distribution, node(DCAT.compressFormat), node(IANA + "application/gzip")))
+    return out
+
+
+@router.get("/dumps/", summary="The available dumps, as DCAT distributions (HTML or RDF)")
+async def dumps_index(request: Request) -> Response:
+    representation = choose(request, None)
+    if representation is None:
+        return not_acceptable()
+    headers = {**_cors(), "Vary": "Accept"}
+    if representation is HTML:
+        lang = language(request)
+        return request.app.state.templates.TemplateResponse(
+            request, "dumps.html", {"dumps": DUMPS, "lang": lang, "index": 1 if lang == "en" else 0}, headers=headers)
+    body = ox.serialize(distributions(request), format=representation.rdf_format, prefixes=PREFIXES)
+    return Response(body, media_type=representation.content_type, headers=headers)

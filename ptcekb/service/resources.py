@@ -1,0 +1,296 @@
+"""Dereferenceable IRIs: ``/id/...``, ``/concept/...``, ``/graph/...``, ``/dataset``, ``/shapes``.
+
+Each route maps the request path to the canonical IRI (instance IRIs under the configured base,
+vocabulary IRIs under https://w3id.org/ptce/), describes it (ptcekb.describe) and answers with
+the negotiated document: an HTML page rendered by the view registered for the resource's type,
+or RDF. Lists of resources by kind (``/id/{kind}/``) page through the store with a name search.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import unicodedata
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..describe import INCOMING_PAGE, describe, document_triples
+from ..labels import LABEL_PREDICATES, Labeller, local_path
+from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
+from .documents import Document, choose, language, not_acceptable, split_suffix
+from .i18n import KINDS, translator
+from .negotiation import HTML
+from .validation import compliance_for
+from .views import Page, select
+from .views.base import SPARQL_PREFIXES
+
+
+
+@asynccontextmanager
+async def _warm_up(app):
+    """Build the name indexes of the lists in the background when the service starts."""
+    threading.Thread(target=kind_index, args=(app.state.kb, "ptce"), name="ptcekb-index", daemon=True).start()
+    yield
+
+
+router = APIRouter(lifespan=_warm_up)
+
+LIST_PAGE = 50
+# The class that every resource of a kind has (a fast way to list them); None: list by IRI prefix.
+KIND_CLASSES = {
+    "ptce": str(PTCE.PTCE), "commune": str(IGEO.Commune), "epci": str(IGEO.Intercommunalite),
+    "departement": str(IGEO.Departement), "region": str(IGEO.Region), "com": str(IGEO.CollectiviteDOutreMer),
+    "appel": str(PTCE.AppelAProjets), "etablissement": str(PTCE.Etablissement), "organisation": None,
+}
+_GET = ["GET", "HEAD"]
+
+
+def _page_number(request: Request, name: str = "page") -> int:
+    value = request.query_params.get(name, "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
+async def serve(request: Request, iri: str, path: str, suffix: str | None) -> Response:
+    """The document of ``iri`` at ``path`` (without suffix), in the representation asked for."""
+    representation = choose(request, suffix)
+    if representation is None:
+        return not_acceptable()
+    return await asyncio.to_thread(_serve, request, iri, path, suffix, representation)
+
+
+def _serve(request: Request, iri: str, path: str, suffix: str | None, representation) -> Response:
+    kb = request.app.state.kb
+    store, info = kb.store(), kb.info()
+    page_number = _page_number(request, "incoming")
+    description = describe(store, iri, page_number)
+    lang = language(request)
+    if description.empty:
+        return _not_found(request, iri, representation, lang)
+    next_page = f"{path}?{urlencode({'incoming': page_number + 1})}" if description.has_more_incoming else None
+    document = Document(request, path, representation, build=info.directory.name, lang=lang, suffix=suffix,
+                        licences=licences(kb, info.directory.name, tuple(sorted(description.graphs))),
+                        page=page_number, next_page=next_page)
+    cached = document.not_modified()
+    if cached is not None:
+        return cached
+    if representation is not HTML:
+        document_iri = _document_iri(iri, representation.suffix)
+        own = document_triples(document_iri, iri, kb.settings.ns.dataset, document.licences,
+                               _document_iri(iri, representation.suffix) + f"?incoming={page_number + 1}" if next_page else None)
+        return document.rdf(description.triples + own)
+    labeller = Labeller(store, kb.settings.ns.base, lang)
+    page = Page(iri, description, store, labeller, lang, kb.settings.ns.base,
+                compliance=lambda ptce: compliance_for(kb, ptce))
+    chosen = select(page.types)
+    context = {
+        "page": page, "t": translator(lang), "lang": lang, "document": document, "next_page": next_page,
+        "incoming_page_size": INCOMING_PAGE, **chosen.context(page),
+    }
+    return document.html(request.app.state.templates.get_template(chosen.template).render(context))
+
+
+def _document_iri(iri: str, suffix: str) -> str:
+    return iri.split("#", 1)[0] + "." + suffix
+
+
+def _not_found(request: Request, iri: str, representation, lang: str) -> Response:
+    if representation is HTML:
+        body = request.app.state.templates.get_template("not_found.html").render(
+            {"iri": iri, "t": translator(lang), "lang": lang})
+        return HTMLResponse(body, status_code=404, headers={"Vary": "Accept, Accept-Language"})
+    return Response(f"404: unknown resource / ressource inconnue: {iri}\n", status_code=404,
+                    media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
+
+
+_licences: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+_licence_lock = threading.Lock()
+
+
+def licences(kb, build: str, graphs: tuple[str, ...]) -> list[str]:
+    """The licences (from graph/meta) of the named graphs a description comes from, cached per build."""
+    key = (build, graphs)
+    with _licence_lock:
+        if key not in _licences:
+            if len(_licences) > 1024:
+                _licences.clear()
+            meta, licence = ox.NamedNode(kb.settings.ns.meta_graph), ox.NamedNode(str(DCTERMS.license))
+            found = [q.object.value for graph in graphs
+                     for q in kb.store().quads_for_pattern(ox.NamedNode(graph), licence, None, meta)]
+            _licences[key] = list(dict.fromkeys(found))
+        return _licences[key]
+
+
+# --------------------------------------------------------------------------------------------
+# Routes
+
+
+@router.api_route("/id/{kind}/{key}", methods=_GET, summary="A thing of the knowledge base (HTML or RDF)")
+async def thing(request: Request, kind: str, key: str) -> Response:
+    key, suffix = split_suffix(key)
+    return await serve(request, request.app.state.settings.ns.id(kind, key), f"/id/{kind}/{key}", suffix)
+
+
+@router.api_route("/concept/{scheme}", methods=_GET, summary="A code list (SKOS concept scheme)")
+async def concept_scheme(request: Request, scheme: str) -> Response:
+    scheme, suffix = split_suffix(scheme)
+    return await serve(request, f"{VOCAB_BASE}concept/{scheme}", f"/concept/{scheme}", suffix)
+
+
+@router.api_route("/concept/{scheme}/{code}", methods=_GET, summary="A concept of a code list")
+async def concept(request: Request, scheme: str, code: str) -> Response:
+    code, suffix = split_suffix(code)
+    return await serve(request, f"{VOCAB_BASE}concept/{scheme}/{code}", f"/concept/{scheme}/{code}", suffix)
+
+
+@router.api_route("/graph/{name}", methods=_GET, summary="A named graph: its description and provenance")
+async def graph(request: Request, name: str) -> Response:
+    name, suffix = split_suffix(name)
+    return await serve(request, request.app.state.settings.ns.graph(name), f"/graph/{name}", suffix)
+
+
+@router.api_route("/dataset", methods=_GET, include_in_schema=False)
+@router.api_route("/dataset.{suffix}", methods=_GET, include_in_schema=False)
+async def dataset(request: Request, suffix: str | None = None) -> Response:
+    return await serve(request, request.app.state.settings.ns.dataset, "/dataset", suffix)
+
+
+@router.api_route("/shapes", methods=_GET, summary="The SHACL shapes of article 9 (HTML or RDF)")
+@router.api_route("/shapes.{suffix}", methods=_GET, include_in_schema=False)
+async def shapes(request: Request, suffix: str | None = None) -> Response:
+    representation = choose(request, suffix)
+    if representation is None:
+        return not_acceptable()
+    kb = request.app.state.kb
+    lang = language(request)
+    document = Document(request, "/shapes", representation, build=kb.info().directory.name, suffix=suffix, lang=lang)
+    cached = document.not_modified()
+    if cached is not None:
+        return cached
+    if representation is HTML:
+        body = request.app.state.templates.get_template("shapes.html").render(
+            {"t": translator(lang), "lang": lang, "shapes": list_shapes(kb.store(), lang)})
+        return document.html(body)
+    graph = ox.NamedNode(kb.settings.ns.graph("shapes"))
+    return document.rdf([q.triple for q in kb.store().quads_for_pattern(None, None, None, graph)])
+
+
+SHAPES_QUERY = """
+SELECT ?shape ?severity (SAMPLE(?n) AS ?name) (SAMPLE(?m) AS ?message) (SAMPLE(?c) AS ?comment) WHERE {
+  ?shape sh:severity ?severity .
+  OPTIONAL { ?shape sh:name ?n FILTER(LANG(?n) = %(lang)s) }
+  OPTIONAL { ?shape sh:message ?m FILTER(LANG(?m) = %(lang)s) }
+  OPTIONAL { ?shape rdfs:comment ?c FILTER(LANG(?c) = %(lang)s) }
+} GROUP BY ?shape ?severity ORDER BY ?severity ?shape"""
+
+
+def list_shapes(store: ox.Store, lang: str) -> list[dict]:
+    """Every shape with a severity: its anchor, severity, name, message and the text it encodes."""
+    rows = store.query(SPARQL_PREFIXES + SHAPES_QUERY % {"lang": ox.Literal(lang)}, use_default_graph_as_union=True)
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    shapes = [{"anchor": r["shape"].value.partition("#")[2], "severity": r["severity"].value.rpartition("#")[2],
+               **{k: r[k].value if r[k] else "" for k in ("name", "message", "comment")}} for r in rows
+              if isinstance(r["shape"], ox.NamedNode) and r["shape"].value.startswith(SHAPES_IRI + "#")]
+    return sorted(shapes, key=lambda s: (order.get(s["severity"], 3), s["anchor"]))
+
+
+# --------------------------------------------------------------------------------------------
+# Lists by kind, with paging and a search by name
+
+
+@router.get("/id/", summary="The kinds of things, with links to their lists", response_class=HTMLResponse)
+def kinds(request: Request) -> Response:
+    lang = language(request)
+    return request.app.state.templates.TemplateResponse(request, "kinds.html", {
+        "t": translator(lang), "lang": lang, "kinds": [(k, v[1 if lang == "en" else 0]) for k, v in KINDS.items()]})
+
+
+@router.get("/id/{kind}/", summary="The things of one kind: paged list, ?q= searches names", response_class=HTMLResponse)
+def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response:
+    if kind not in KINDS:
+        return Response(f"404: unknown kind / type inconnu: {kind}; known: {', '.join(KINDS)}\n", status_code=404,
+                        media_type="text/plain; charset=utf-8")
+    kb = request.app.state.kb
+    lang = language(request)
+    page = max(1, min(page, 100_000))
+    q = q.strip()[:200]
+    rows, total = list_things(kb, kind, q, page)
+    query = {"q": q} if q else {}
+    return request.app.state.templates.TemplateResponse(request, "list.html", {
+        "t": translator(lang), "lang": lang, "kind": kind, "title": KINDS[kind][1 if lang == "en" else 0],
+        "items": [(local_path(e.iri, kb.settings.ns.base), e.name) for e in rows],
+        "q": q, "page": page, "total": total, "page_size": LIST_PAGE,
+        "previous": f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
+        "next": f"?{urlencode({**query, 'page': page + 1})}" if page * LIST_PAGE < total else None,
+    }, headers={"Vary": "Accept-Language"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str  # the name folded for sorting and search (lower case, no accents)
+    name: str
+    iri: str
+
+
+_indexes: dict[str, dict[str, list[Entry]]] = {}  # build -> kind -> entries
+_index_lock = threading.Lock()
+_TYPE = ox.NamedNode(str(RDF.type))
+
+
+def fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def kind_index(kb, kind: str) -> list[Entry]:
+    """Every resource of ``kind`` with its name, sorted by name; built once per build for all kinds.
+
+    One scan of the name predicates (about 120,000 quads) and one of ``rdf:type`` per kind class,
+    joined in Python: a SPARQL join per kind over the 35,000 communes costs several times more.
+    """
+    build = kb.info().directory.name
+    with _index_lock:
+        if build not in _indexes:
+            _indexes.clear()
+            _indexes[build] = _build_indexes(kb.store(), kb.settings.ns.base)
+        return _indexes[build].get(kind, [])
+
+
+def _build_indexes(store: ox.Store, base: str) -> dict[str, list[Entry]]:
+    names: dict[str, tuple[str, str | None]] = {}
+    for predicate in reversed(LABEL_PREDICATES):  # the first predicate of the list wins: written last
+        found: dict[str, tuple[str, str | None]] = {}
+        for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+            subject, literal = quad.subject, quad.object
+            if isinstance(subject, ox.NamedNode) and isinstance(literal, ox.Literal):
+                known = found.get(subject.value)
+                if known is None or (literal.language in ("fr", None) and known[1] not in ("fr", None)):
+                    found[subject.value] = (literal.value, literal.language)
+        names.update(found)
+    indexes = {}
+    for kind in KINDS:
+        prefix = f"{base}id/{kind}/"
+        cls = KIND_CLASSES.get(kind)
+        if cls:
+            iris = {q.subject.value for q in store.quads_for_pattern(None, _TYPE, ox.NamedNode(cls), None)
+                    if isinstance(q.subject, ox.NamedNode)}
+        else:
+            iris = set(names)
+        iris = {iri for iri in iris if iri.startswith(prefix) and "#" not in iri}
+        entries = [Entry(fold(names[iri][0]), names[iri][0], iri) if iri in names
+                   else Entry(iri, iri.rsplit("/", 1)[-1], iri) for iri in iris]
+        indexes[kind] = sorted(entries, key=lambda e: (e.key, e.iri))
+    return indexes
+
+
+def list_things(kb, kind: str, q: str, page: int) -> tuple[list[Entry], int]:
+    """One page of a kind's resources whose name contains ``q`` (case and accents ignored); and how many match."""
+    entries = kind_index(kb, kind)
+    if q:
+        needle = fold(q)
+        entries = [e for e in entries if needle in e.key]
+    start = (page - 1) * LIST_PAGE
+    return entries[start:start + LIST_PAGE], len(entries)

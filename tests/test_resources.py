@@ -1,0 +1,251 @@
+"""Dereferenceable IRIs and HTML pages (issue 7), against the real server over HTTP.
+
+The resources checked are real ones of the built knowledge base: a curated PTCE, an organisation,
+a commune of the COG, an ontology term (through /def) and a concept of a code list.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import xml.etree.ElementTree as ET
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from conftest import Server
+from ptcekb.store import StoreLocation
+
+BASE = "https://w3id.org/ptce/"
+PTCE_IRI = BASE + "id/ptce/3-eva"
+RESOURCES = {  # local path -> IRI whose own triples the document must contain
+    "/id/ptce/3-eva": PTCE_IRI,
+    "/id/organisation/les-anges-gardins": BASE + "id/organisation/les-anges-gardins",
+    "/id/commune/11206": BASE + "id/commune/11206",
+    "/def": BASE + "def#PTCE",
+    "/concept/roles/structure-porteuse": BASE + "concept/roles/structure-porteuse",
+}
+RDF_FORMATS = {  # media type -> (suffix, rdflib parser)
+    "text/turtle": ("ttl", "turtle"),
+    "application/ld+json": ("jsonld", "json-ld"),
+    "application/rdf+xml": ("rdf", "xml"),
+    "application/n-triples": ("nt", "nt"),
+}
+VOID_IN_DATASET = rdflib.URIRef("http://rdfs.org/ns/void#inDataset")
+FOAF_PRIMARY_TOPIC = rdflib.URIRef("http://xmlns.com/foaf/0.1/primaryTopic")
+
+
+def _store_triples(http, iri: str, graph: str | None = None) -> set[tuple]:
+    """The resource's own triples, as the SPARQL endpoint gives them (the union of the graphs, or one graph)."""
+    pattern = f"GRAPH <{graph}> {{ <{iri}> ?p ?o }}" if graph else f"<{iri}> ?p ?o"
+    reply = http.post("/sparql", data={"query": f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ {pattern} }}"},
+                      headers={"Accept": "application/n-triples"})
+    assert reply.status_code == 200
+    graph = rdflib.Graph().parse(data=reply.text, format="nt")
+    return {t for t in graph if not isinstance(t[2], rdflib.BNode)}
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+@pytest.mark.parametrize("media", RDF_FORMATS)
+def test_each_rdf_format_parses_back_with_the_resource_triples(http, path, media):
+    iri = RESOURCES[path]
+    reply = http.get(path, headers={"Accept": media})
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"] == f"{media}; charset=utf-8"
+    graph = rdflib.Graph().parse(data=reply.content, format=RDF_FORMATS[media][1])
+    # /def is the ontology document: the term's triples of graph/ontology (alignments are a graph of their own)
+    expected = _store_triples(http, iri, BASE + "graph/ontology" if path == "/def" else None)
+    assert expected and expected <= set(graph), f"missing: {list(expected - set(graph))[:3]}"
+    if path != "/def":  # the ontology document is the whole ontology graph, not a description
+        documents = list(graph.subjects(FOAF_PRIMARY_TOPIC, rdflib.URIRef(iri)))
+        assert documents and (documents[0], VOID_IN_DATASET, rdflib.URIRef(BASE + "dataset")) in graph
+
+
+def test_description_holds_hash_nodes_labels_and_incoming_links(http):
+    graph = rdflib.Graph().parse(data=http.get("/id/ptce/3-eva.ttl").text, format="turtle")
+    territory = rdflib.URIRef(PTCE_IRI + "#territoire")  # a hash node of the document: described in it
+    assert (territory, rdflib.URIRef(BASE + "def#comprisesArea"), rdflib.URIRef(BASE + "id/departement/11")) in graph
+    # the département it points to is named, so a client shows "Aude" without another request
+    assert (rdflib.URIRef(BASE + "id/departement/11"), rdflib.RDFS.label, rdflib.Literal("Aude", lang="fr")) in graph \
+        or any(str(o) == "Aude" for o in graph.objects(rdflib.URIRef(BASE + "id/departement/11")))
+    # the reified statements about the PTCE (incoming rdf:subject links) come with their sources
+    statements = set(graph.subjects(rdflib.RDF.subject, rdflib.URIRef(PTCE_IRI)))
+    assert statements and all(graph.value(s, rdflib.URIRef("http://purl.org/dc/terms/source")) for s in statements)
+    # incoming links from other documents: the call it won points back to it through its selection
+    commune = rdflib.Graph().parse(data=http.get("/id/commune/11206.ttl").text, format="turtle")
+    assert (rdflib.URIRef(PTCE_IRI), rdflib.URIRef(BASE + "def#commune"), rdflib.URIRef(BASE + "id/commune/11206")) in commune
+
+
+@pytest.mark.parametrize("how", ["suffix", "format"])
+def test_suffix_and_format_override_accept(http, how):
+    url = "/id/commune/11206.nt" if how == "suffix" else "/id/commune/11206?format=nt"
+    reply = http.get(url, headers={"Accept": "text/html"})
+    assert reply.headers["content-type"] == "application/n-triples; charset=utf-8"
+    assert "Content-Location" not in reply.headers  # a document URL names itself
+
+
+def test_q_values_choose_the_representation(http):
+    reply = http.get("/id/commune/11206", headers={"Accept": "text/html;q=0.5, application/ld+json;q=0.9, */*;q=0.1"})
+    assert reply.headers["content-type"].startswith("application/ld+json")
+    assert http.get("/id/commune/11206").headers["content-type"] == "text/html; charset=utf-8"  # no Accept: HTML
+
+
+def test_linked_data_headers(http):
+    reply = http.get("/id/ptce/3-eva", headers={"Accept": "text/turtle"})
+    headers = reply.headers
+    assert headers["content-location"] == "/id/ptce/3-eva.ttl"  # 200 + Content-Location (docs/uris.md)
+    assert "Accept" in headers["vary"]
+    link = headers["link"]
+    for suffix, media in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"), ("rdf", "application/rdf+xml"),
+                          ("nt", "application/n-triples"), ("html", "text/html")):
+        assert f'</id/ptce/3-eva.{suffix}>; rel="alternate"; type="{media}"' in link
+    assert 'rel="describedby"' in link
+    assert '<https://www.etalab.gouv.fr/licence-ouverte-open-licence/>; rel="license"' in link
+    assert headers["etag"] and "max-age" in headers["cache-control"]
+    again = http.get("/id/ptce/3-eva", headers={"Accept": "text/turtle", "If-None-Match": headers["etag"]})
+    assert again.status_code == 304 and not again.content
+    other = http.get("/id/ptce/3-eva", headers={"Accept": "application/n-triples"})
+    assert other.headers["etag"] != headers["etag"]  # one tag per variant
+
+
+def test_unknown_iri_is_404_and_unsupported_type_406(http):
+    assert http.get("/id/ptce/does-not-exist", headers={"Accept": "text/turtle"}).status_code == 404
+    page = http.get("/id/ptce/does-not-exist")
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert http.get("/concept/roles/nope.ttl").status_code == 404
+    assert http.get("/graph/nope").status_code == 404
+    refused = http.get("/id/ptce/3-eva", headers={"Accept": "image/png"})
+    assert refused.status_code == 406 and "text/turtle" in refused.text
+    assert http.get("/id/ptce/3-eva.xyz").status_code == 404  # not a document format: no such document
+
+
+def test_head_answers_like_get_without_a_body(http):
+    reply = http.head("/id/commune/11206", headers={"Accept": "text/turtle"})
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/turtle") and not reply.content
+
+
+def test_incoming_links_are_paged(http):
+    first = http.get("/id/region/11", headers={"Accept": "text/turtle"})  # Île-de-France: 1,287 communes point to it
+    assert 'rel="next"' in first.headers["link"]
+    next_url = re.search(r'<([^>]+)>; rel="next"', first.headers["link"]).group(1)
+    second = http.get(next_url, headers={"Accept": "text/turtle"})
+    assert second.status_code == 200
+    within = rdflib.URIRef("http://rdf.insee.fr/def/geo#subdivisionDe")
+    region = rdflib.URIRef(BASE + "id/region/11")
+    page1 = set(rdflib.Graph().parse(data=first.text, format="turtle").subjects(within, region))
+    page2 = set(rdflib.Graph().parse(data=second.text, format="turtle").subjects(within, region))
+    assert page1 and page2 and not page1 & page2
+
+
+def test_graph_dataset_and_shapes_dereference(http):
+    graph = rdflib.Graph().parse(data=http.get("/graph/ptce.ttl").text, format="turtle")
+    assert (rdflib.URIRef(BASE + "graph/ptce"), rdflib.URIRef("http://purl.org/dc/terms/license"), None) in graph
+    assert http.get("/dataset", headers={"Accept": "text/turtle"}).status_code == 200
+    shapes = rdflib.Graph().parse(data=http.get("/shapes", headers={"Accept": "text/turtle"}).text, format="turtle")
+    assert (None, rdflib.URIRef("http://www.w3.org/ns/shacl#severity"), None) in shapes
+    page = http.get("/shapes").text
+    assert 'id="Art9-1-DeuxEntreprisesESS"' in page or "Art9-" in page
+
+
+def test_ptce_page_shows_identity_territory_members_and_sources(http):
+    page = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq").text
+    assert "<h2>Territoire</h2>" in page and "<h2>Membres</h2>" in page
+    assert 'href="/id/organisation/les-anges-gardins"' in page  # a member, linked locally
+    assert 'class="badge ess"' in page  # its ESS status
+    assert "Sources de chaque affirmation" in page
+    assert "Conformité à l&#39;article 9" in page
+    english = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq", headers={"Accept-Language": "en"}).text
+    assert "<h2>Members</h2>" in english and 'lang="en"' in english
+    assert "<h2>Members</h2>" in http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq?lang=en").text
+
+
+def test_territory_page_shows_hierarchy_and_ptces(http):
+    page = http.get("/id/commune/11206").text
+    assert 'href="/id/departement/11"' in page and 'href="/id/region/76"' in page  # its hierarchy
+    assert 'href="/id/ptce/3-eva"' in page  # the PTCE located there
+    departement = http.get("/id/departement/11").text
+    assert 'href="/id/ptce/3-eva"' in departement and 'href="/id/commune/11206"' not in departement.split("<details")[0] \
+        or "Comprend" in departement
+
+
+def test_organisation_and_concept_pages(http):
+    page = http.get("/id/organisation/les-anges-gardins").text
+    assert "Membre des PTCE" in page and 'href="/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq"' in page
+    concept = http.get("/concept/roles").text
+    assert 'href="/concept/roles/structure-porteuse"' in concept
+
+
+def test_lists_page_and_search_by_name(http):
+    first = http.get("/id/commune/").text
+    assert first.count('<li><a href="/id/commune/') == 50 and 'rel="next"' in first
+    found = http.get("/id/commune/", params={"q": "ile-de-brehat"}).text  # accents and case ignored
+    assert 'href="/id/commune/22016"' in found
+    assert http.get("/id/ptce/", params={"q": "3.EVA"}).text.count('<li><a href="/id/ptce/') == 1
+    assert http.get("/id/nothing/").status_code == 404
+
+
+def test_home_page_has_the_map_counts_and_links(http):
+    page = http.get("/").text
+    assert page.count('class="departement"') == 96  # every metropolitan département, linked
+    assert 'href="/id/departement/11"' in page
+    assert "CC BY 4.0" in page and "MapSVG" in page
+    assert 'href="/id/departement/971"' in page  # overseas listed beside the map
+    for link in ("/sparql", "/validate", "/dumps/", "/.well-known/void", "/def"):
+        assert f'href="{link}"' in page
+
+
+def test_dumps_are_dcat_distributions_in_nquads_and_trig(http):
+    index = rdflib.Graph().parse(data=http.get("/dumps/", headers={"Accept": "text/turtle"}).text, format="turtle")
+    urls = {str(u) for u in index.objects(None, rdflib.URIRef("http://www.w3.org/ns/dcat#downloadURL"))}
+    assert {u.rsplit("/", 1)[1] for u in urls} == {"ptcekb.nq.gz", "ptcekb.trig"}
+    nquads = ox.parse(gzip.decompress(http.get("/dumps/ptcekb.nq.gz").content), format=ox.RdfFormat.N_QUADS)
+    trig = ox.parse(http.get("/dumps/ptcekb.trig").content, format=ox.RdfFormat.TRIG)
+    assert sum(1 for _ in nquads) == sum(1 for _ in trig) > 100_000
+
+
+def test_sitemap_lists_resource_pages(http):
+    index = ET.fromstring(http.get("/sitemap.xml").content)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    sitemaps = [e.text for e in index.findall("s:sitemap/s:loc", ns)]
+    ptce_map = next(u for u in sitemaps if "/sitemaps/ptce-" in u)
+    urls = [e.text for e in ET.fromstring(http.get(ptce_map).content).findall("s:url/s:loc", ns)]
+    assert len(urls) >= 100 and any(u.endswith("/id/ptce/3-eva") for u in urls)
+    assert http.get(urls[0]).status_code == 200
+
+
+# --------------------------------------------------------------------------------------------
+# Text from the data is escaped: a fictional PTCE (example namespace, test store only)
+
+DEMO = "https://example.org/ptce-demo/"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "store"
+    ptce = ox.NamedNode(DEMO + "id/ptce/demo")
+    graph = ox.NamedNode(DEMO + "graph/ptce")
+    with StoreLocation(path).building() as directory:
+        store = ox.Store(str(directory))
+        store.extend([
+            ox.Quad(ptce, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(BASE + "def#PTCE"), graph),
+            ox.Quad(ptce, ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+                    ox.Literal("<script>alert('x')</script> Pôle fictif", language="fr"), graph),
+            ox.Quad(ptce, ox.NamedNode("http://purl.org/dc/terms/description"),
+                    ox.Literal('"><img src=x onerror=alert(1)>', language="fr"), graph),
+        ])
+        store.flush()
+        del store
+    server = Server(path, env={"PTCEKB_BASE_IRI": DEMO})
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+    server.stop()
+
+
+def test_data_text_is_escaped_in_pages(hostile):
+    page = hostile.get("/id/ptce/demo").text
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Pôle fictif" in page
+    assert "<img src=x" not in page
+    listing = hostile.get("/id/ptce/").text
+    assert "<script>alert" not in listing and "&lt;script&gt;" in listing
