@@ -31,7 +31,7 @@ def store(built_store) -> ox.Store:
     return ox.Store.read_only(str(built_store.resolve()))
 
 
-@pytest.mark.parametrize("path", sorted(QUERIES.glob("**/*.rq")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(QUERIES.glob("*.rq")), ids=lambda p: p.name)  # federated/: test_federation.py
 def test_each_query_states_its_question_in_both_languages_and_parses(path: Path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("# FR: ") and lines[0].endswith("?"), lines[0]

@@ -6,7 +6,7 @@ router = APIRouter()
 
 
 @router.get("/healthz", summary="Health and the build being served")
-def healthz(request: Request) -> dict:
+async def healthz(request: Request) -> dict:  # no I/O beyond a readlink: no thread hop
     info = request.app.state.kb.info()
     return {
         "status": "ok",

@@ -13,7 +13,7 @@ import json
 import re
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
@@ -22,8 +22,10 @@ from fastapi.responses import HTMLResponse, Response
 from ..config import PROJECT_ROOT
 from ..errors import UserError
 from ..namespaces import PREFIXES, VOCAB_BASE
+from ..sparql_text import Analysis, analyse
 from . import description
 from .executor import Busy, Executor, Job, Limits, QueryTimeout
+from .federation import materialise
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
 
@@ -65,70 +67,6 @@ def preflight(request: Request, methods: tuple[str, ...]) -> Response:
 def method_not_allowed(methods: tuple[str, ...]) -> Response:
     return error_response(405, f"405: method not allowed here; allowed: {', '.join(methods)} "
                                f"/ méthode non autorisée", {"Allow": ", ".join(methods)})
-
-
-# --------------------------------------------------------------------------------------------
-# A small SPARQL tokenizer: the query form, dataset clauses, SERVICE and LOAD targets.
-
-_TOKEN = re.compile(r'''
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00b7-\uffff]+)
-  | (?P<name>(?:[A-Za-z_\u00c0-\uffff][\w\-.\u00b7-\uffff]*)?:[\w\-.:%\\\u00b7-\uffff]*|[A-Za-z_\u00c0-\uffff][\w\-\u00b7-\uffff]*)
-  | (?P<other>.)
-''', re.VERBOSE | re.DOTALL)
-
-QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
-
-
-@dataclass
-class Analysis:
-    form: str | None = None  # SELECT, CONSTRUCT, DESCRIBE or ASK (None when not found)
-    has_dataset_clause: bool = False  # FROM or FROM NAMED
-    services: list[str | None] = field(default_factory=list)  # SERVICE targets (None: a variable)
-    loads: list[str | None] = field(default_factory=list)  # LOAD sources (updates)
-
-
-def analyse(text: str) -> Analysis:
-    """What the protocol needs to know of a query or update, without a full parser.
-
-    Strings, IRIs and comments are skipped as whole tokens, so ``"SERVICE"`` in a literal or
-    ``<http://x/SERVICE>`` are not keywords. Prefixed names are expanded with the ``PREFIX``
-    declarations met before them and the endpoint's default prefixes.
-    """
-    out = Analysis()
-    prefixes = dict(PREFIXES)
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
-    for index, (kind, value) in enumerate(tokens):
-        if kind != "name" or ":" in value:
-            continue
-        keyword = value.upper()
-        following = [t for t in tokens[index + 1:index + 4]]
-        if keyword == "PREFIX" and len(following) >= 2 and following[0][0] == "name" and following[1][0] == "iri":
-            prefixes[following[0][1].rstrip(":")] = following[1][1][1:-1]
-        elif keyword in QUERY_FORMS and out.form is None:
-            out.form = keyword
-        elif keyword == "FROM":
-            out.has_dataset_clause = True
-        elif keyword in ("SERVICE", "LOAD"):
-            rest = following[1:] if following and following[0][1].upper() == "SILENT" else following
-            target = _target(rest[0] if rest else None, prefixes)
-            (out.services if keyword == "SERVICE" else out.loads).append(target)
-    return out
-
-
-def _target(token: tuple[str, str] | None, prefixes: dict[str, str]) -> str | None:
-    if token is None:
-        return None
-    kind, value = token
-    if kind == "iri":
-        return value[1:-1]
-    if kind == "name" and ":" in value:
-        prefix, _, local = value.partition(":")
-        return prefixes[prefix] + local if prefix in prefixes else None
-    return None
 
 
 def check_federation(analysis: Analysis, allowlist: tuple[str, ...]) -> None:
@@ -328,13 +266,20 @@ async def _sparql(request: Request) -> Response:
     wants_html = HTML in (solutions_rep, graph_rep) and (
         (analysis.form in ("SELECT", "ASK") and solutions_rep is HTML)
         or (analysis.form in ("CONSTRUCT", "DESCRIBE") and graph_rep is HTML))
+    settings = request.app.state.settings
     try:
-        check_federation(analysis, request.app.state.settings.service_allowlist)
+        check_federation(analysis, settings.service_allowlist)
         dataset = _dataset(operation, analysis)
+        if analysis.services:
+            text = await materialise(text, settings.service_allowlist, settings.service_timeout)
     except ProtocolError as exc:
         if wants_html:
             return page(request, text, error=exc.message, status=exc.status)
         raise
+    except UserError as exc:  # a SERVICE call failed (federation.py)
+        if wants_html:
+            return page(request, text, error=str(exc), status=exc.http_status)
+        raise ProtocolError(exc.http_status, str(exc)) from None
     kb = request.app.state.kb
     executor: Executor = request.app.state.executor
     job = Job(

@@ -26,9 +26,11 @@ from fastapi.responses import Response
 from ..errors import UserError
 from ..namespaces import PREFIXES
 from ..query import one_line
+from ..sparql_text import analyse
 from ..store import StoreLocation
+from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
-from .sparql import (CORS_HEADERS, ProtocolError, analyse, check_federation, content_type, error_response,
+from .sparql import (CORS_HEADERS, ProtocolError, check_federation, content_type, error_response,
                      method_not_allowed, preflight, read_body, read_operation, require_text)
 
 router = APIRouter()
@@ -112,11 +114,20 @@ async def update(request: Request) -> Response:
         if operation.all("using-graph-uri") or operation.all("using-named-graph-uri"):
             raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING or "
                                      "WITH in the update / paramètres non pris en charge")
-        check_federation(analyse(text), request.app.state.settings.service_allowlist)
+        analysis = analyse(text)
+        if analysis.loads:
+            raise ProtocolError(400, "LOAD is not accepted (the engine would fetch the URL itself): PUT or POST the "
+                                     "data to /store?graph=... / LOAD refusé, utiliser /store")
+        settings = request.app.state.settings
+        check_federation(analysis, settings.service_allowlist)
+        if analysis.services:
+            text = await materialise(text, settings.service_allowlist, settings.service_timeout)
         base = str(request.base_url) + "update"
         await run_write(request, lambda store: store.update(text, prefixes=PREFIXES, base_iri=base))
     except ProtocolError as exc:
         return error_response(exc.status, exc.message, exc.headers)
+    except UserError as exc:  # a SERVICE call failed (federation.py)
+        return error_response(exc.http_status, str(exc))
     directory = request.app.state.kb.location.current().name
     return Response(f"update applied; build {directory} published\n", media_type="text/plain; charset=utf-8",
                     headers=CORS_HEADERS)
