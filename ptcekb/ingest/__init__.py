@@ -42,10 +42,20 @@ class Source:
     files: Callable[[Path], list[Path]]
     triples: Callable[[BuildContext], Iterable[ox.Triple]]
     urls: tuple[str, ...] = ()
+    # large sources load themselves (bulk_load of a file) instead of giving triples one by one
+    load: Callable[[BuildContext, ox.Store, ox.NamedNode], None] | None = None
+    # extra triples of graph/meta about the graph (provenance the source files alone do not give)
+    describe: Callable[[ox.NamedNode], Iterable[ox.Triple]] | None = None
 
 
-def all_sources() -> list[Source]:
-    """Every source, in build order."""
+def all_sources(settings: Settings | None = None) -> list[Source]:
+    """Every source, in build order; with ``settings``, also the SIRENE graph ingested earlier into
+    that store (``ptcekb ingest sirene`` keeps its derived N-Triples next to the store)."""
     from . import calls, cog, ptce, rdf_files
 
-    return [*rdf_files.SOURCES, cog.SOURCE, calls.SOURCE, ptce.SOURCE]
+    sources = [*rdf_files.SOURCES, cog.SOURCE, calls.SOURCE, ptce.SOURCE]
+    if settings is not None:
+        from . import sirene
+
+        sources += sirene.carried_sources(settings)
+    return sources

@@ -32,11 +32,13 @@ import pyoxigraph as ox
 from ..config import PROJECT_ROOT
 from ..errors import UserError
 from ..identifiers import compact, siren_problem, siret_problem
-from ..namespaces import (ADMS, CONCEPT, DCTERMS, GEO, LOCN, ORG, OWL, PROV, PTCE, RDFS, ROV, SKOS, TIME,
-                          WDT, XSD, Namespaces, slugify)
+from ..namespaces import (CONCEPT, DCTERMS, GEO, LOCN, ORG, OWL, PROV, PTCE, RDFS, ROV, SKOS, TIME, XSD,
+                          Namespaces, slugify)
 from ..rdf import TYPE, iri, text, triple, typed
 from .cog import SNAPSHOT as COG_SNAPSHOT
 from .cog import load_snapshot
+from .registry import establishment as _establishment
+from .registry import registered as _registered
 
 LANG = "fr"  # free-text columns are French
 
@@ -511,36 +513,6 @@ class _Row:
 # --------------------------------------------------------------------------------------------
 # RDF building blocks
 # --------------------------------------------------------------------------------------------
-
-def _registered(org: ox.NamedNode, siren: str) -> Iterator[ox.Triple]:
-    """A SIRENE legal unit: its SIREN as a literal and as an adms:Identifier."""
-    identifier = iri(f"{org.value}#siren")
-    yield triple(org, TYPE, iri(ROV.RegisteredOrganization))
-    yield triple(org, PTCE.siren, text(siren))
-    yield triple(org, WDT.P1616, text(siren))
-    yield triple(org, ROV.registration, identifier)
-    yield triple(identifier, TYPE, iri(ADMS.Identifier))
-    yield triple(identifier, SKOS.notation, text(siren))
-    yield triple(identifier, DCTERMS.type, iri(CONCEPT["types-identifiants/siren"]))
-    yield triple(identifier, ADMS.schemeAgency, text("INSEE"))
-
-
-def _establishment(ns: Namespaces, org: ox.NamedNode, siret: str) -> tuple[ox.NamedNode, list[ox.Triple]]:
-    node = iri(ns.id("etablissement", siret))
-    identifier = iri(f"{node.value}#siret")
-    return node, [
-        triple(node, TYPE, iri(PTCE.Etablissement)),
-        triple(node, PTCE.siret, text(siret)),
-        triple(node, WDT.P3215, text(siret)),
-        triple(node, ADMS.identifier, identifier),
-        triple(node, ORG.siteOf, org),
-        triple(org, ORG.hasSite, node),
-        triple(identifier, TYPE, iri(ADMS.Identifier)),
-        triple(identifier, SKOS.notation, text(siret)),
-        triple(identifier, DCTERMS.type, iri(CONCEPT["types-identifiants/siret"])),
-        triple(identifier, ADMS.schemeAgency, text("INSEE")),
-    ]
-
 
 _INSTANT_PROPERTY = {str(XSD.date): TIME.inXSDDate, str(XSD.gYearMonth): TIME.inXSDgYearMonth,
                      str(XSD.gYear): TIME.inXSDgYear}
