@@ -1,0 +1,311 @@
+"""End to end in a real headless browser: what a person sees and does on the HTML pages (issue 7).
+
+Playwright (sync API) drives Debian's Chromium (``/usr/bin/chromium``, installed by ``make test``;
+Playwright's own browser downloads are never used) against the session's real ``ptcekb serve``.
+The journey: the home page and its map, a département found on the map, a PTCE page in French and in
+English, a commune and an organisation reached from it, an example query run in the query UI, the
+validation form with an upload. Every page must work offline: a request to another origin, a
+console error, an uncaught script error or a failed request fails the test.
+
+Screenshots of every step go to the test's temporary folder; with ``PTCEKB_SCREENSHOTS=DIR``
+(``make screenshots``) full-page PNGs of the main pages are also written to DIR for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = os.environ.get("PTCEKB_CHROMIUM", "/usr/bin/chromium")
+# This machine has no internet: without these Chromium keeps trying Google's hosts and can hang.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 900}
+SCREENSHOTS = os.environ.get("PTCEKB_SCREENSHOTS")
+
+# A curated PTCE (data/ptce/) with members that have their own pages and communes on its territory.
+PTCE_PATH = "/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq"
+PTCE_NAME = "Écopôle alimentaire de la région d'Audruicq"
+DEPARTEMENT = ("62", "Pas-de-Calais")
+COMMUNE = "Audruicq"
+MEMBER = "Les Anges Gardins"
+EXAMPLE = "ptce-par-region"
+UPLOAD = ROOT / "tests" / "fixtures" / "validation" / "casse-Art9-5-Strategie.ttl"
+COMPLIANCE_WAIT = 300  # seconds: the article-9 summary of the whole base is computed once per build
+
+
+def unavailable(reason: str) -> None:
+    """Fail in CI (the setup must have installed the browser); skip, saying why, on a developer's machine."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(f"{reason} (CI must run the browser tests: `make test` installs Chromium and Playwright)",
+                    pytrace=False)
+    pytest.skip(f"{reason}; `make test` installs it (as root, or with sudo)")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A fresh Chromium profile driven by Playwright, French first like most of the base's readers."""
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        unavailable("the Python package playwright is not installed (the [test] extra)")
+    executable = shutil.which(CHROMIUM)
+    if executable is None:
+        unavailable(f"Chromium not found at {CHROMIUM} (Debian package chromium)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+            viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
+        context.set_default_timeout(30_000)  # a shared 2-core machine: queries and pages can be slow
+        expect.set_options(timeout=30_000)
+        yield context
+        context.close()
+
+
+class Watch:
+    """What went wrong in the browser while a test ran: the pages must work offline, without errors."""
+
+    def __init__(self, context, origin: str):
+        self.origin = origin
+        self.problems: list[str] = []
+        context.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:", "about:")) or _origin(url) == self.origin:
+            route.continue_()
+        else:
+            self.problems.append(f"request to another origin: {route.request.method} {url}")
+            route.abort("blockedbyclient")
+
+    def attach(self, page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text} ({m.location})"))
+        page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
+        page.on("requestfailed", lambda r: _origin(r.url) == self.origin and self.problems.append(
+            f"request failed: {r.method} {r.url}: {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}"))
+
+    def check(self) -> None:
+        assert not self.problems, "the browser saw:\n" + "\n".join(self.problems)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@pytest.fixture
+def page(browser, server):
+    """A new tab on the test server, with the watch on; its problems are checked after the test."""
+    for old in browser.pages:
+        old.close()
+    watch = Watch(browser, server.url)
+    tab = browser.new_page()
+    watch.attach(tab)
+    yield tab
+    tab.close()
+    browser.unroute("**/*")
+    watch.check()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    return Shots(tmp_path)
+
+
+class Shots:
+    """Each step's screenshot in the test's tmp folder; the main pages, full page, in $PTCEKB_SCREENSHOTS."""
+
+    def __init__(self, tmp: Path):
+        self.tmp, self.count = tmp, 0
+        self.out = Path(SCREENSHOTS) if SCREENSHOTS else None
+        if self.out:
+            self.out.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, page, name: str, keep: bool = False, until=None) -> None:
+        """``until``: a locator where the kept picture may end (the rest of a long page adds only weight)."""
+        self.count += 1
+        page.screenshot(path=self.tmp / f"{self.count:02d}-{name}.png")
+        if keep and self.out:
+            clip = None
+            if until is not None:
+                bottom = until.evaluate("e => e.getBoundingClientRect().bottom + window.scrollY")
+                clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(bottom) + 24)}
+            page.screenshot(path=self.out / f"{name}.png", full_page=True, clip=clip, animations="disabled")
+
+
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+    return playwright_expect
+
+
+def heading(page, name: str, level: int = 2):
+    return page.get_by_role("heading", name=name, level=level, exact=True)
+
+
+def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(page, shots, server, http):
+    # The article-9 summary of the base is computed in the background at the first PTCE page: start it now.
+    assert http.get(PTCE_PATH, headers={"Accept": "text/html"}).status_code == 200
+    check = expect()
+
+    page.goto(server.url + "/")
+    check(page).to_have_title("Base de connaissances des PTCE")
+    check(page.locator("html")).to_have_attribute("lang", "fr")
+    check(page.locator("h1")).to_have_text("Base de connaissances des PTCE")
+    check(heading(page, "PTCE par département")).to_be_visible()
+    france = page.get_by_role("img", name="PTCE par département")
+    check(france).to_be_visible()
+    box = france.bounding_box()
+    assert box["width"] > 300 and box["height"] > 300, f"the map is too small to read: {box}"
+    departements = france.locator("a.departement")
+    assert departements.count() >= 96, "metropolitan départements should all be on the map"
+    fills = set(france.locator("path").evaluate_all("paths => paths.map(p => p.getAttribute('fill'))"))
+    assert len(fills) >= 3, f"the map should be coloured by the number of PTCEs, not all one shade: {fills}"
+    total = int(page.locator("main p strong").first.inner_text())
+    assert total >= 50, "the home page counts the PTCEs"
+    shots(page, "home", keep=True)
+
+    # The search box of the home page finds a PTCE by part of its name, accents and case ignored.
+    page.get_by_role("searchbox", name="Rechercher par nom").fill("audruicq")
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url(re.compile(r"/id/ptce/\?q=audruicq"))
+    check(page.locator("ul.items a")).to_have_text([PTCE_NAME])
+    shots(page, "search")
+    # The language switch keeps the search.
+    page.get_by_role("link", name="English", exact=True).click()
+    page.wait_for_url(re.compile(r"/id/ptce/\?q=audruicq&lang=en"))
+    check(page.locator("h1")).to_have_text("PTCEs")
+    check(page.locator("ul.items a")).to_have_text([PTCE_NAME])
+    page.goto(server.url + "/")
+
+    # A click on the Pas-de-Calais on the map opens the département's page, which lists its PTCEs.
+    code, name = DEPARTEMENT
+    france.locator(f'a.departement[data-code="{code}"]').click()
+    page.wait_for_url(f"**/id/departement/{code}")
+    check(page.locator("h1")).to_have_text(name)
+    shots(page, "departement")
+    page.get_by_role("link", name=PTCE_NAME, exact=True).first.click()
+    page.wait_for_url("**" + PTCE_PATH)
+
+    # The PTCE page, in French.
+    check(page).to_have_title(f"{PTCE_NAME} — ptcekb")
+    check(page.locator("h1")).to_have_text(PTCE_NAME)
+    check(page.locator("h1")).to_be_visible()
+    wait_for_compliance(page)
+    compliance = page.locator("section.compliance")
+    check(heading(compliance, "Conformité à l'article 9")).to_be_visible()
+    check(compliance.locator("p.ok, p.ko").first).to_contain_text(re.compile(r"onforme à l'article 9"))
+    check(compliance.get_by_role("link", name="Rapport complet")).to_be_visible()
+    for title in ("Identité", "Territoire", "Membres"):
+        check(heading(page, title)).to_be_visible()
+    territory = page.locator("section", has=heading(page, "Territoire"))
+    check(territory.get_by_role("link", name=DEPARTEMENT[1], exact=True).first).to_be_visible()
+    check(territory.get_by_role("link", name=COMMUNE, exact=True).first).to_be_visible()
+    members = page.locator("section", has=heading(page, "Membres")).locator("table.members")
+    check(members.get_by_role("link", name=MEMBER, exact=True)).to_be_visible()
+    check(members.locator("tr", has_text=MEMBER).locator(".badge")).to_have_text("ESS")
+    check(members.get_by_role("link", name="structure porteuse").first).to_be_visible()
+    shots(page, "ptce", keep=True)
+
+    # The same page in English, through the language switch.
+    page.get_by_role("link", name="English", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]lang=en"))
+    check(page.locator("html")).to_have_attribute("lang", "en")
+    check(page.locator("h1")).to_have_text(PTCE_NAME)
+    for title in ("Article 9 compliance", "Identity", "Territory", "Members"):
+        check(heading(page, title)).to_be_visible()
+    check(page.locator("section.compliance").get_by_role("link", name="Full report")).to_be_visible()
+    check(page.get_by_role("link", name="Query (SPARQL)")).to_be_visible()
+    check(page.get_by_role("link", name="Français", exact=True)).to_be_visible()
+    shots(page, "ptce-en")
+    page.get_by_role("link", name="Français", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]lang=fr"))
+    check(heading(page, "Territoire")).to_be_visible()
+
+    # A commune of its territory: where it is, and the PTCE back.
+    territory.get_by_role("link", name=COMMUNE, exact=True).first.click()
+    page.wait_for_url("**/id/commune/*")
+    check(page.locator("h1")).to_have_text(COMMUNE)
+    check(page.locator(".crumbs").get_by_role("link", name=DEPARTEMENT[1])).to_be_visible()
+    check(page.get_by_role("link", name=PTCE_NAME, exact=True).first).to_be_visible()
+    shots(page, "commune", keep=True)
+    page.go_back()
+
+    # One of its members: an organisation page that lists the PTCEs it belongs to.
+    page.locator("table.members").get_by_role("link", name=MEMBER, exact=True).click()
+    page.wait_for_url("**/id/organisation/*")
+    check(page.locator("h1")).to_have_text(MEMBER)
+    memberships = page.locator("section", has=heading(page, "Membre des PTCE"))
+    check(memberships.get_by_role("link", name=PTCE_NAME, exact=True)).to_be_visible()
+    shots(page, "organisation", keep=True)
+
+
+def wait_for_compliance(page) -> None:
+    """The compliance summary says 'being computed' until the background validation of the base ends."""
+    deadline = time.monotonic() + COMPLIANCE_WAIT
+    while page.locator("#compliance-pending").count():
+        assert time.monotonic() < deadline, f"the compliance summary was still pending after {COMPLIANCE_WAIT} s"
+        page.wait_for_timeout(2000)
+        page.reload()
+
+
+def test_query_ui_runs_an_example(page, shots, server):
+    check = expect()
+    page.goto(server.url + "/")
+    page.locator("header").get_by_role("link", name="Interroger (SPARQL)").click()
+    page.wait_for_url("**/sparql")
+    check(page.locator("h1")).to_contain_text("SPARQL")
+    query = page.locator("textarea#query")
+    check(query).to_be_visible()
+    check(query).to_have_value("")
+    page.locator(f'a[href="/sparql?example={EXAMPLE}"]').click()
+    page.wait_for_url(f"**/sparql?example={EXAMPLE}")
+    example = (ROOT / "queries" / f"{EXAMPLE}.rq").read_text(encoding="utf-8")
+    check(query).to_have_value(example)
+    check(page.locator("select#format")).to_have_value("html")
+    shots(page, "sparql-example")
+    page.get_by_role("button", name=re.compile("Exécuter")).click()
+    check(heading(page, "Résultats / results")).to_be_visible()
+    check(page.locator(".error")).to_have_count(0)
+    results = page.locator("main table").first
+    check(results.locator("th").first).to_have_text(re.compile(r"^\?"))
+    rows = results.locator("tr:has(td)")
+    check(rows.first).to_be_visible()
+    assert rows.count() >= 1
+    check(page.locator("p.note", has_text=re.compile(r"^\s*\d+ lignes? / rows"))).to_have_text(
+        re.compile(rf"^\s*{rows.count()} lignes? / rows"))
+    # The query is still in the form, to be edited and run again.
+    check(query).to_have_value(re.compile(r"SELECT", re.IGNORECASE))
+    shots(page, "sparql", keep=True, until=results)
+
+    # Each example also has a link that runs it at once.
+    item = page.locator("li", has=page.locator('a[href="/sparql?example=membres-par-type-et-role"]'))
+    item.get_by_role("link", name="exécuter / run").click()
+    check(heading(page, "Résultats / results")).to_be_visible()
+    check(page.locator(".error")).to_have_count(0)
+    check(page.locator("main table").first.locator("tr:has(td)").first).to_be_visible()
+    check(query).to_have_value((ROOT / "queries" / "membres-par-type-et-role.rq").read_text(encoding="utf-8"))
+
+
+def test_validation_form_checks_an_upload(page, shots, server):
+    check = expect()
+    page.goto(server.url + "/validate")
+    check(page.locator("h1")).to_contain_text("Valider un PTCE")
+    upload = page.locator('input[type="file"][name="file"]')
+    check(upload).to_be_visible()
+    shots(page, "validate", keep=True)
+    upload.set_input_files(str(UPLOAD))
+    page.get_by_role("button", name="Valider / Validate").click()
+    check(page.locator("h1")).to_have_text(re.compile("Rapport de validation|Validation report"))
+    check(page.locator("p.summary")).to_be_visible()
+    check(page.locator("table.findings tr.violation").first).to_be_visible()
+    shots(page, "validation-report", keep=True)
