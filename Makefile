@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: serve test build clean
+.PHONY: serve test build clean chromium screenshots audit
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed")'
@@ -25,8 +25,35 @@ serve: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/ptcekb build
 
-test: $(VENV)/.installed-test
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; Playwright's own browser downloads are
+# never used). Installed with apt as root, or with sudo; when that cannot be done, say so and go on: the
+# browser test then fails in CI (CI is set) and is skipped elsewhere, with the reason.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else sudo=none; fi; \
+	  if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null; then \
+	    echo "make: $(CHROMIUM) is missing and cannot be installed here (needs apt-get as root or sudo):" \
+	         "install Debian's chromium for the browser tests" >&2; \
+	  else \
+	    echo "make: installing Debian's chromium for the browser tests"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+	      || echo "make: apt-get could not install chromium; the browser tests cannot run" >&2; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Full-page screenshots of the main pages into docs/screenshots/ (shown in the README), taken by the browser test.
+screenshots: $(VENV)/.installed-test chromium
+	PTCEKB_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Known vulnerabilities of the installed dependencies (pip-audit + PyPI's advisory data; see .ci/audit.py and
+# docs/operations.md): fails on any known vulnerability.
+audit: $(VENV)/.installed-test
+	$(BIN)/python .ci/audit.py
 
 clean:
 	rm -rf $(VENV) var

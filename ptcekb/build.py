@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -16,7 +17,10 @@ from .ingest import BuildContext, Source, all_sources
 from .namespaces import LICENCE_OUVERTE, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SPDX, VOID, XSD
 from .progress import steps
 from .rdf import integer, iri, labels, text, triple, typed
+from .remote import RemoteStore
 from .store import StoreLocation
+
+BUILD_PUSH_TIMEOUT = 600.0  # seconds for each Graph Store upload to a remote store
 
 
 
@@ -41,16 +45,21 @@ class BuildReport:
 
 def build(settings: Settings, sources: list[Source] | None = None) -> BuildReport:
     """Build every source into a new store and publish it atomically."""
+    if settings.store_url:
+        return _build_remote(settings, sources)
     ctx = BuildContext(settings)
     started = _now()
     records: list[GraphRecord] = []
     location = StoreLocation(settings.store)
     with location.building() as directory, steps() as progress:
         store = ox.Store(str(directory))
-        for source in sources if sources is not None else all_sources():
+        for source in sources if sources is not None else all_sources(settings):
             graph = settings.ns.graph(source.name)
             files = source.files(ctx.root)
-            store.bulk_extend(progress.track(_in_graph(source.triples(ctx), graph), f"{source.name}: triples"))
+            if source.load is not None:
+                source.load(ctx, store, iri(graph))
+            else:
+                store.bulk_extend(progress.track(_in_graph(source.triples(ctx), graph), f"{source.name}: triples"))
             records.append(GraphRecord(source, graph, files, _count(store, graph)))
         store.bulk_extend(_in_graph(_meta_triples(settings, records, started, _now()), settings.ns.meta_graph))
         store.flush()
@@ -103,29 +112,36 @@ def _meta_triples(settings: Settings, records: list[GraphRecord], started: datet
     yield triple(dataset, VOID.uriSpace, text(ns.base + "id/"))
 
     for record in records:
-        graph, source = iri(record.graph), record.source
-        yield triple(dataset, VOID.subset, graph)
-        for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
-            yield triple(graph, RDF.type, iri(cls))
-        yield from labels(graph, DCTERMS.title, source.title)
-        yield from labels(graph, DCTERMS.description, source.description)
-        yield triple(graph, DCTERMS.identifier, text(source.name))
-        yield triple(graph, DCTERMS.license, iri(source.license))
-        yield triple(graph, VOID.triples, integer(record.triples))
-        yield triple(graph, PROV.wasGeneratedBy, activity)
-        yield triple(graph, PROV.generatedAtTime, typed(ended.isoformat(), XSD.dateTime))
-        for url in source.urls:
-            yield triple(graph, DCTERMS.source, iri(url))
-        for path in record.files:
-            file_node, checksum = ox.BlankNode(), ox.BlankNode()
-            yield triple(graph, PROV.wasDerivedFrom, file_node)
-            yield triple(file_node, RDF.type, iri(PROV.Entity))
-            yield triple(file_node, DCTERMS.identifier, text(_relative(path, settings.sources_root)))
-            yield triple(file_node, DCAT.byteSize, typed(path.stat().st_size, XSD.nonNegativeInteger))
-            yield triple(file_node, SPDX.checksum, checksum)
-            yield triple(checksum, RDF.type, iri(SPDX.Checksum))
-            yield triple(checksum, SPDX.algorithm, iri(SPDX.checksumAlgorithm_sha256))
-            yield triple(checksum, SPDX.checksumValue, typed(sha256(path), XSD.hexBinary))
+        yield triple(dataset, VOID.subset, iri(record.graph))
+        yield from describe_graph(settings, record, activity, ended)
+
+
+def describe_graph(settings: Settings, record: GraphRecord, activity: ox.NamedNode, ended: datetime) -> Iterator[ox.Triple]:
+    """The DCAT/VoID/PROV description of one graph in graph/meta (also used by ``ingest sirene``)."""
+    graph, source = iri(record.graph), record.source
+    for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
+        yield triple(graph, RDF.type, iri(cls))
+    yield from labels(graph, DCTERMS.title, source.title)
+    yield from labels(graph, DCTERMS.description, source.description)
+    yield triple(graph, DCTERMS.identifier, text(source.name))
+    yield triple(graph, DCTERMS.license, iri(source.license))
+    yield triple(graph, VOID.triples, integer(record.triples))
+    yield triple(graph, PROV.wasGeneratedBy, activity)
+    yield triple(graph, PROV.generatedAtTime, typed(ended.isoformat(), XSD.dateTime))
+    for url in source.urls:
+        yield triple(graph, DCTERMS.source, iri(url))
+    for path in record.files:
+        file_node, checksum = ox.BlankNode(), ox.BlankNode()
+        yield triple(graph, PROV.wasDerivedFrom, file_node)
+        yield triple(file_node, RDF.type, iri(PROV.Entity))
+        yield triple(file_node, DCTERMS.identifier, text(_relative(path, settings.sources_root)))
+        yield triple(file_node, DCAT.byteSize, typed(path.stat().st_size, XSD.nonNegativeInteger))
+        yield triple(file_node, SPDX.checksum, checksum)
+        yield triple(checksum, RDF.type, iri(SPDX.Checksum))
+        yield triple(checksum, SPDX.algorithm, iri(SPDX.checksumAlgorithm_sha256))
+        yield triple(checksum, SPDX.checksumValue, typed(sha256(path), XSD.hexBinary))
+    if source.describe is not None:
+        yield from source.describe(graph)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -133,3 +149,17 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.name
+
+
+def _build_remote(settings: Settings, sources: list[Source] | None) -> BuildReport:
+    """Build into a scratch local store, then publish its graphs to the remote engine (remote.py)."""
+    with tempfile.TemporaryDirectory(prefix="ptcekb-build-") as scratch:
+        local_settings = replace(settings, store=Path(scratch) / "store", store_url=None)
+        report = build(local_settings, sources)
+        local = ox.Store.read_only(str(StoreLocation(local_settings.store).current()))
+        graphs = {graph.value: (q.triple for q in local.quads_for_pattern(None, None, None, graph))
+                  for graph in local.named_graphs() if isinstance(graph, ox.NamedNode)}
+        RemoteStore(settings.store_url, timeout=BUILD_PUSH_TIMEOUT).publish(graphs, build=_now().strftime("%Y%m%dT%H%M%S"))
+        del local
+    return replace(report, store=settings.store_url)
+

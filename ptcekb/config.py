@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Settings:
     store: Path = Path("var/store")
+    store_url: str | None = None  # a remote SPARQL engine's query endpoint instead of the store directory (remote.py)
     base_iri: str = DEFAULT_BASE_IRI
     sources_root: Path = PROJECT_ROOT
     query_timeout: float = 30.0
@@ -32,7 +33,6 @@ class Settings:
         """Read the environment, then apply the non-None ``overrides`` (from CLI flags)."""
         env = os.environ if environ is None else environ
         settings = cls(
-            store=Path(env.get("PTCEKB_STORE", "var/store")),
             base_iri=env.get("PTCEKB_BASE_IRI", DEFAULT_BASE_IRI),
             sources_root=Path(env.get("PTCEKB_SOURCES", PROJECT_ROOT)),
             query_timeout=_positive_float(env.get("PTCEKB_QUERY_TIMEOUT", "30"), "PTCEKB_QUERY_TIMEOUT"),
@@ -42,6 +42,11 @@ class Settings:
                 p.strip() for p in env.get("PTCEKB_SERVICE_ALLOWLIST", "").split(",") if p.strip()
             ),
         )
+        location = overrides.pop("store", None) or env.get("PTCEKB_STORE", "var/store")
+        if str(location).startswith(("http://", "https://")):
+            settings = replace(settings, store_url=str(location))
+        else:
+            settings = replace(settings, store=Path(location))
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
         try:
             check_base_iri(settings.base_iri)

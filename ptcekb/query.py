@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import UserError
+from .remote import RemoteTimeout, RemoteUnavailable
 from .namespaces import PREFIXES
 
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
@@ -32,7 +33,7 @@ def execute(store: ox.Store, query: str, **options):
         return store.query(query, **options)
     except SyntaxError as exc:
         raise UserError(f"SPARQL syntax error: {one_line(str(exc))}", exit_code=2) from None
-    except OSError as exc:
+    except (OSError, RemoteTimeout, RemoteUnavailable) as exc:
         raise UserError(f"query failed: {exc}") from None
 
 

@@ -22,6 +22,9 @@ _TOKEN = re.compile(r'''
 ''', re.VERBOSE | re.DOTALL)
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+MAX_NESTING = 256  # groups, expressions and lists deeper than this are refused: the engines' recursive
+# parsers overflow their stack a few thousand levels down (a crash, not an error), and no real query nests so
+OPENING, CLOSING = "{([", "})]"
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Analysis:
     has_dataset_clause: bool = False  # FROM or FROM NAMED
     services: list[str | None] = field(default_factory=list)  # SERVICE targets (None: a variable)
     loads: list[str | None] = field(default_factory=list)  # LOAD sources (updates)
+    nesting: int = 0  # the deepest nesting of braces, parentheses and brackets
 
 
 def analyse(text: str) -> Analysis:
@@ -42,7 +46,11 @@ def analyse(text: str) -> Analysis:
     out = Analysis()
     prefixes = dict(PREFIXES)
     tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
+    depth = 0
     for index, (kind, value) in enumerate(tokens):
+        if kind == "other":
+            depth += (value in OPENING) - (value in CLOSING)
+            out.nesting = max(out.nesting, depth)
         if kind != "name" or ":" in value:
             continue
         keyword = value.upper()

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,18 +35,21 @@ def free_port() -> int:
 class Server:
     """``ptcekb serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, store: Path, env: dict | None = None, startup_timeout: float = 300):
+    def __init__(self, store: Path | str, env: dict | None = None, startup_timeout: float | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The log goes to a file: a pipe nobody reads would block the server once full.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ptcekb.cli", "serve", "--store", str(store), "--port", str(self.port)],
             env={**os.environ, "CI": "1", **(env or {})}, cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=self.log, stderr=subprocess.STDOUT, text=True,
         )
-        deadline = time.monotonic() + startup_timeout
+        # A first build into a remote engine also pushes every graph over HTTP (docs/deployment.md).
+        deadline = time.monotonic() + (startup_timeout or (900 if REMOTE else 300))
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read()}")
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
                     return
@@ -55,6 +59,12 @@ class Server:
         self.stop()
         raise RuntimeError("server did not start in time")
 
+    def output(self) -> str:
+        """What the server printed so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -63,10 +73,47 @@ class Server:
             self.process.kill()
 
 
+class Oxigraph:
+    """A real `oxigraph serve` (PyPI package) on a free loopback port, optionally loaded with a file."""
+
+    def __init__(self, directory: Path, data: Path | None = None):
+        binary = str(Path(sys.executable).parent / "oxigraph")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/query"
+        if data is not None:
+            subprocess.run([binary, "load", "--location", str(directory), "--file", str(data)], check=True,
+                           capture_output=True)
+        self.process = subprocess.Popen([binary, "serve", "--location", str(directory), "--bind", f"127.0.0.1:{self.port}"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("oxigraph did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+# PTCEKB_TEST_STORE=remote: the session's knowledge base lives in a real `oxigraph serve` (a remote
+# store, --store http://…) instead of a local directory; .ci/run runs the service tests that way too.
+REMOTE = os.environ.get("PTCEKB_TEST_STORE") == "remote"
+
+
 @pytest.fixture(scope="session")
-def store_dir(tmp_path_factory) -> Path:
+def store_dir(tmp_path_factory):
     """Where the session's knowledge base lives; built by ``ptcekb serve`` (it builds when missing)."""
-    return tmp_path_factory.mktemp("kb") / "store"
+    if not REMOTE:
+        yield tmp_path_factory.mktemp("kb") / "store"
+        return
+    engine = Oxigraph(tmp_path_factory.mktemp("engine"))
+    yield engine.url
+    engine.stop()
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,7 @@ def test_killed_build_leaves_the_previous_store_served(built_store, http):
     assert os.readlink(built_store) == before_target
     assert http.get("/healthz").json() == before_health
     store = open_store(built_store)
-    assert int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH ?g {{ ?s ?p ?o }} }}")))["n"].value) == \
+    assert int(next(iter(store.query("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")))["n"].value) == \
         before_health["triples"] + _meta_size(store)
     assert any(p.name.endswith(".partial") for p in builds.iterdir()), "the killed build left its partial directory"
 

@@ -14,17 +14,15 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT, Server, free_port
+from conftest import ROOT, Oxigraph, Server
 from ptcekb.sparql_text import service_blocks
 
 FEDERATION = ROOT / "tests" / "fixtures" / "federation"
@@ -33,32 +31,6 @@ NODE = ROOT / "tests" / "node"
 WIKIDATA = "https://query.wikidata.org/sparql"
 INSEE = "https://rdf.insee.fr/sparql"
 STANDIN = "https://example.org/standin/"
-OXIGRAPH = Path(sys.executable).parent / "oxigraph"
-
-
-class OxigraphServer:
-    """`oxigraph serve` of one Turtle file on a free loopback port."""
-
-    def __init__(self, data: Path, directory: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/query"
-        subprocess.run([str(OXIGRAPH), "load", "--location", str(directory), "--file", str(data)], check=True,
-                       capture_output=True)
-        self.process = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(directory),
-                                         "--bind", f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("oxigraph did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 class Hanging:
@@ -105,9 +77,9 @@ class Redirector:
 @pytest.fixture(scope="module")
 def remotes(tmp_path_factory):
     base = tmp_path_factory.mktemp("remotes")
-    wikidata = OxigraphServer(FEDERATION / "wikidata-standin.ttl", base / "wikidata")
-    insee = OxigraphServer(FEDERATION / "insee-standin.ttl", base / "insee")
-    forbidden = OxigraphServer(FEDERATION / "insee-standin.ttl", base / "forbidden")  # up, but not allowed
+    wikidata = Oxigraph(base / "wikidata", FEDERATION / "wikidata-standin.ttl")
+    insee = Oxigraph(base / "insee", FEDERATION / "insee-standin.ttl")
+    forbidden = Oxigraph(base / "forbidden", FEDERATION / "insee-standin.ttl")  # up, but not allowed
     hanging = Hanging()
     yield {"wikidata": wikidata, "insee": insee, "forbidden": forbidden, "hanging": hanging,
            "to_forbidden": Redirector(forbidden.url), "to_wikidata": Redirector(wikidata.url)}

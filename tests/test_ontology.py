@@ -4,7 +4,6 @@ and OWL RL reasoning over the ontology and the built data finds no inconsistency
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox

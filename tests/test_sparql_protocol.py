@@ -215,7 +215,7 @@ def test_service_is_refused_without_allowlist(http):
 
 
 def test_protocol_dataset_overrides_from_and_union_is_default(small):
-    both = f"SELECT ?s WHERE {{ ?s a ?t }} ORDER BY ?s"
+    both = "SELECT ?s WHERE { ?s a ?t } ORDER BY ?s"
     union = small.get("/sparql", params={"query": both}).json()["results"]["bindings"]
     assert [b["s"]["value"] for b in union] == [f"{KASEI}data{n}.rdf" for n in (1, 2, 3)]
     with_from = small.get("/sparql", params={"query": f"SELECT ?s FROM <{KASEI}data3.rdf> WHERE {{ ?s a ?t }}"}).json()

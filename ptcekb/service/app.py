@@ -12,9 +12,11 @@ from fastapi.templating import Jinja2Templates
 from .. import __version__
 from ..config import Settings
 from ..errors import UserError
+from ..remote import RemoteTimeout, RemoteUnavailable
 from ..templating import environment
 from . import description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
 from .kb import KnowledgeBase
+from .security import SecurityMiddleware
 
 log = logging.getLogger("ptcekb.service")
 
@@ -35,10 +37,19 @@ def create_app(settings: Settings) -> FastAPI:
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                        allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
+    app.add_middleware(SecurityMiddleware)  # security headers and request limits (security.py)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
         return PlainTextResponse(str(exc) + "\n", status_code=exc.http_status)
+
+    @app.exception_handler(RemoteTimeout)
+    async def remote_timeout(request: Request, exc: RemoteTimeout):
+        return PlainTextResponse(f"504: the remote store is too slow / le moteur distant est trop lent: {exc}\n", status_code=504)
+
+    @app.exception_handler(RemoteUnavailable)
+    async def remote_unavailable(request: Request, exc: RemoteUnavailable):
+        return PlainTextResponse(f"502: {exc} / le moteur distant ne répond pas\n", status_code=502)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

@@ -86,17 +86,17 @@ _stats_lock = threading.Lock()
 async def statistics(request: Request) -> Statistics:
     """The statistics of the served build (computed in a thread at the first request per build)."""
     kb = request.app.state.kb
-    directory = str(kb.location.current())
+    build = kb.build
     cached = getattr(request.app.state, "void_statistics", None)
-    if cached is not None and cached.directory == directory:
+    if cached is not None and cached.directory == build:
         return cached
 
     def compute() -> Statistics:
         with _stats_lock:
             cached = getattr(request.app.state, "void_statistics", None)
-            if cached is not None and cached.directory == directory:
+            if cached is not None and cached.directory == build:
                 return cached
-            stats = compute_statistics(ox.Store.read_only(directory), directory)
+            stats = compute_statistics(kb.store(), build)
             request.app.state.void_statistics = stats
             return stats
 

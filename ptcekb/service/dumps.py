@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,14 @@ class Dump:
     def url(self, request: Request) -> str:
         return str(request.base_url) + "dumps/" + self.name
 
-    def write(self, store_directory: Path, target: Path) -> None:
+    def write(self, store, target: Path) -> None:
+        """Write every named graph of ``store`` (local or remote) to ``target``."""
         with open(target, "wb") as raw:
             if self.compressed:
                 with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=5) as stream:
-                    ox.Store.read_only(str(store_directory)).dump(stream, format=self.rdf_format)
+                    store.dump(stream, format=self.rdf_format)
             else:
-                ox.Store.read_only(str(store_directory)).dump(raw, format=self.rdf_format)
+                store.dump(raw, format=self.rdf_format)
 
 
 DUMPS = (
@@ -59,24 +61,25 @@ _BY_NAME = {d.name: d for d in DUMPS}
 _lock = threading.Lock()
 
 
-def dump_file(settings, directory: Path, dump: Dump) -> Path:
-    """The file of ``dump`` for the build in ``directory``, written once (atomically) per build."""
+def dump_file(kb, dump: Dump) -> tuple[Path, str]:
+    """The file of ``dump`` for the served build, written once (atomically) per build; and the build id."""
+    settings, build, store = kb.settings, kb.build, kb.store()
     cache = settings.store.with_name(settings.store.name + ".dumps")
-    target = cache / f"{directory.name}.{dump.name}"
+    target = cache / (re.sub(r"[^\w.-]", "_", build) + "." + dump.name)
     with _lock:
         if target.exists():
-            return target
+            return target, build
         cache.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + f".{os.getpid()}.partial")
         try:
-            dump.write(directory, partial)
+            dump.write(store, partial)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
         for other in cache.glob("*" + dump.name):  # dumps of builds no longer served
             if other != target:
                 other.unlink(missing_ok=True)
-    return target
+    return target, build
 
 
 def _cors() -> dict[str, str]:
@@ -93,13 +96,12 @@ async def dump(request: Request, name: str) -> Response:
                         media_type="text/plain; charset=utf-8")
     kb = request.app.state.kb
     try:
-        directory = kb.location.current()
-        path = await asyncio.to_thread(dump_file, kb.settings, directory, chosen)
+        path, build = await asyncio.to_thread(dump_file, kb, chosen)
     except (UserError, OSError) as exc:
         return Response(f"503: dump unavailable / téléchargement indisponible: {exc}\n", status_code=503,
                         media_type="text/plain; charset=utf-8")
     return FileResponse(path, media_type=chosen.media_type, filename=chosen.name,
-                        headers={**_cors(), "ETag": f'"{directory.name}-{chosen.name}"'})
+                        headers={**_cors(), "ETag": f'"{build}-{chosen.name}"'})
 
 
 def distributions(request: Request) -> list[ox.Triple]:

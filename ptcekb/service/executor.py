@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from ..query import one_line
+from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
 
 log = logging.getLogger("ptcekb.service.executor")
 
@@ -363,6 +364,29 @@ class Worker:
             self.process.close()
         except ValueError:
             pass
+
+
+class RemoteExecutor:
+    """The queries of a remote store (``--store http…``): the engine runs them, under the HTTP
+    client's time limit (the query timeout), in a thread; the results are re-serialized with the
+    row cap exactly as the workers do."""
+
+    def __init__(self, limits: Limits, store: RemoteStore):
+        self.limits, self.store = limits, store
+
+    async def start(self, directory: str | None) -> None:
+        return None
+
+    async def run(self, job: Job) -> Reply:
+        try:
+            return await asyncio.to_thread(run_job, self.store, job)
+        except RemoteTimeout:
+            raise QueryTimeout() from None
+        except RemoteUnavailable as exc:
+            return Reply(502, message=f"502: {exc} / le moteur distant ne répond pas")
+
+    def close(self) -> None:
+        return None
 
 
 class Executor:

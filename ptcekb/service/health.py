@@ -13,5 +13,5 @@ async def healthz(request: Request) -> dict:  # no I/O beyond a readlink: no thr
         "built_at": info.built_at,
         "triples": info.triples,
         "graphs": info.graphs,
-        "store": info.directory.name,
+        "store": info.build,
     }

@@ -62,7 +62,7 @@ _home_cache: dict[str, dict] = {}
 
 def _summary(kb, stats) -> dict:
     """Counts per class and source, PTCEs per département: once per build."""
-    build = kb.info().directory.name
+    build = kb.build
     if build not in _home_cache:
         store = kb.store()
         _home_cache.clear()

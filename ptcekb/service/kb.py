@@ -1,21 +1,27 @@
-"""The store as the service sees it: opened read-only, reopened when a new build is published."""
+"""The store as the service sees it: the published local build (reopened when a new one is
+published), or a remote SPARQL engine (remote.py). Either way, a build id names what is served:
+caches, ETags and statistics are keyed by it."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 
 from ..config import Settings
 from ..namespaces import DCTERMS, PROV, VOID
+from ..remote import RemoteStore
 from ..store import StoreLocation, open_read_only
+
+REMOTE_CHECK_SECONDS = 2.0  # how often the build id of a remote store is read again
 
 
 @dataclass(frozen=True)
 class BuildInfo:
-    directory: Path
+    build: str  # the build's id: the directory name (local) or the build's end time (remote)
+    directory: Path | None  # the local build directory; None for a remote store
     built_at: str | None
     triples: int
     graphs: dict[str, int]
@@ -25,34 +31,56 @@ class KnowledgeBase:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.location = StoreLocation(settings.store)
+        self.remote = RemoteStore(settings.store_url, settings.query_timeout) if settings.store_url else None
         self._lock = threading.Lock()
         self._directory: Path | None = None
-        self._store: ox.Store | None = None
+        self._store = None
         self._info: BuildInfo | None = None
+        self._checked = 0.0
         self.store()
 
-    def store(self) -> ox.Store:
-        """The store of the published build (a cheap ``readlink`` per call notices a rebuild)."""
-        current = self.location.current()
+    def store(self):
+        """The store being served: a pyoxigraph ``Store`` or a ``RemoteStore``."""
+        if self.remote is not None:
+            return self._remote_store()
+        current = self.location.current()  # a cheap readlink per call notices a rebuild
         if current != self._directory:
             with self._lock:
                 if current != self._directory:
                     store = open_read_only(self.settings.store)
-                    self._info = _read_info(store, current, self.settings)
+                    self._info = _read_info(store, current.name, current, self.settings)
                     self._store, self._directory = store, current
         return self._store
+
+    def _remote_store(self) -> RemoteStore:
+        now = time.monotonic()
+        if now - self._checked > REMOTE_CHECK_SECONDS:
+            with self._lock:
+                if now - self._checked > REMOTE_CHECK_SECONDS:
+                    ended = _build_end(self.remote, self.settings)
+                    if self._info is None or self._info.built_at != ended:
+                        self._info = _read_info(self.remote, ended or "unbuilt", None, self.settings)
+                    self._checked = now
+        return self.remote
 
     def info(self) -> BuildInfo:
         self.store()
         return self._info
 
+    @property
+    def build(self) -> str:
+        return self.info().build
 
-def _read_info(store: ox.Store, directory: Path, settings: Settings) -> BuildInfo:
+
+def _build_end(store, settings: Settings) -> str | None:
+    meta = settings.ns.meta_graph
+    ended = list(store.query(f"SELECT ?t WHERE {{ GRAPH <{meta}> {{ <{meta}#build> <{PROV.endedAtTime}> ?t }} }}"))
+    return ended[0]["t"].value if ended else None
+
+
+def _read_info(store, build: str, directory: Path | None, settings: Settings) -> BuildInfo:
     ns = settings.ns
     query = f"""SELECT ?name ?n WHERE {{ GRAPH <{ns.meta_graph}> {{
         <{ns.dataset}> <{VOID.subset}> ?g . ?g <{DCTERMS.identifier}> ?name ; <{VOID.triples}> ?n }} }}"""
     graphs = {row["name"].value: int(row["n"].value) for row in store.query(query)}
-    ended = list(store.query(
-        f"SELECT ?t WHERE {{ GRAPH <{ns.meta_graph}> {{ <{ns.meta_graph}#build> <{PROV.endedAtTime}> ?t }} }}"
-    ))
-    return BuildInfo(directory, ended[0]["t"].value if ended else None, sum(graphs.values()), dict(sorted(graphs.items())))
+    return BuildInfo(build, directory, _build_end(store, settings), sum(graphs.values()), dict(sorted(graphs.items())))

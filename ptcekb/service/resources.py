@@ -60,6 +60,10 @@ async def serve(request: Request, iri: str, path: str, suffix: str | None) -> Re
     representation = choose(request, suffix)
     if representation is None:
         return not_acceptable()
+    try:  # issue 10: a path that makes no IRI (a space, a NUL, U+FFFD...) names nothing: 404, not a 500
+        ox.NamedNode(iri)
+    except ValueError:
+        return _not_found(request, iri, representation, language(request))
     return await asyncio.to_thread(_serve, request, iri, path, suffix, representation)
 
 
@@ -72,8 +76,8 @@ def _serve(request: Request, iri: str, path: str, suffix: str | None, representa
     if description.empty:
         return _not_found(request, iri, representation, lang)
     next_page = f"{path}?{urlencode({'incoming': page_number + 1})}" if description.has_more_incoming else None
-    document = Document(request, path, representation, build=info.directory.name, lang=lang, suffix=suffix,
-                        licences=licences(kb, info.directory.name, tuple(sorted(description.graphs))),
+    document = Document(request, path, representation, build=info.build, lang=lang, suffix=suffix,
+                        licences=licences(kb, info.build, tuple(sorted(description.graphs))),
                         page=page_number, next_page=next_page)
     cached = document.not_modified()
     if cached is not None:
@@ -167,7 +171,7 @@ async def shapes(request: Request, suffix: str | None = None) -> Response:
         return not_acceptable()
     kb = request.app.state.kb
     lang = language(request)
-    document = Document(request, "/shapes", representation, build=kb.info().directory.name, suffix=suffix, lang=lang)
+    document = Document(request, "/shapes", representation, build=kb.build, suffix=suffix, lang=lang)
     cached = document.not_modified()
     if cached is not None:
         return cached
@@ -251,7 +255,7 @@ def kind_index(kb, kind: str) -> list[Entry]:
     One scan of the name predicates (about 120,000 quads) and one of ``rdf:type`` per kind class,
     joined in Python: a SPARQL join per kind over the 35,000 communes costs several times more.
     """
-    build = kb.info().directory.name
+    build = kb.build
     with _index_lock:
         if build not in _indexes:
             _indexes.clear()

@@ -22,9 +22,9 @@ from fastapi.responses import HTMLResponse, Response
 from ..config import PROJECT_ROOT
 from ..errors import UserError
 from ..namespaces import PREFIXES, VOCAB_BASE
-from ..sparql_text import Analysis, analyse
+from ..sparql_text import MAX_NESTING, Analysis, analyse
 from . import description
-from .executor import Busy, Executor, Job, Limits, QueryTimeout
+from .executor import Busy, Executor, Job, Limits, QueryTimeout, RemoteExecutor
 from .federation import materialise
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
@@ -154,7 +154,10 @@ async def read_operation(request: Request, name: str, direct_type: str, limit: i
         if operation.all(name):
             raise ProtocolError(400, f"'{name}' given both in the body and in the URL")
         return operation
-    form = parse_qsl(_utf8(body, "form body"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    try:
+        form = parse_qsl(_utf8(body, "form body"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:  # percent-escapes that decode to invalid UTF-8
+        raise ProtocolError(400, "the form body is not valid UTF-8 once decoded / le formulaire n'est pas en UTF-8") from None
     operation = Operation(None, params + form)
     operation.text = operation.one(name)
     return operation
@@ -164,6 +167,15 @@ def require_text(operation: Operation, name: str) -> str:
     if operation.text is None or not operation.text.strip():
         raise ProtocolError(400, f"missing or empty '{name}' parameter / paramètre '{name}' manquant ou vide")
     return operation.text
+
+
+def checked_analysis(text: str) -> Analysis:
+    """The analysis of a query or update, refusing what would crash the engine's parser."""
+    analysis = analyse(text)
+    if analysis.nesting > MAX_NESTING:
+        raise ProtocolError(400, f"nested {analysis.nesting} levels deep; at most {MAX_NESTING} are accepted / "
+                                 f"imbrication trop profonde ({analysis.nesting} niveaux, {MAX_NESTING} au plus)")
+    return analysis
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,11 +212,12 @@ def not_acceptable(kind: str) -> ProtocolError:
 
 @asynccontextmanager
 async def lifespan(app):
-    settings = app.state.settings
-    executor = Executor(Limits.from_env(settings.query_timeout))
+    settings, kb = app.state.settings, app.state.kb
+    limits = Limits.from_env(settings.query_timeout)
+    executor = RemoteExecutor(limits, kb.remote) if kb.remote is not None else Executor(limits)
     app.state.executor = executor
     try:
-        directory = str(app.state.kb.location.current())
+        directory = str(kb.info().directory) if kb.remote is None else None
     except UserError:
         directory = None
     await executor.start(directory)
@@ -257,7 +270,7 @@ async def _sparql(request: Request) -> Response:
     if operation.text is None and request.method in ("GET", "HEAD"):
         return await describe_or_page(request, operation)
     text = require_text(operation, "query")
-    analysis = analyse(text)
+    analysis = checked_analysis(text)
     solutions_rep, graph_rep = choose_formats(request, operation, analysis.form)
     if analysis.form in ("SELECT", "ASK") and solutions_rep is None:
         raise not_acceptable(analysis.form)
@@ -283,7 +296,7 @@ async def _sparql(request: Request) -> Response:
     kb = request.app.state.kb
     executor: Executor = request.app.state.executor
     job = Job(
-        directory=str(kb.location.current()), query=text,
+        directory=str(kb.info().directory or ""), query=text,
         solutions_format=None if solutions_rep is None else ("html" if solutions_rep is HTML else _results_name(solutions_rep)),
         graph_format=None if graph_rep is None else ("html" if graph_rep is HTML else graph_rep.rdf_format.file_extension),
         row_cap=executor.limits.row_cap, prefixes=PREFIXES, base_iri=description.endpoint_url(request), **dataset,

@@ -26,11 +26,10 @@ from fastapi.responses import Response
 from ..errors import UserError
 from ..namespaces import PREFIXES
 from ..query import one_line
-from ..sparql_text import analyse
 from ..store import StoreLocation
 from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
-from .sparql import (CORS_HEADERS, ProtocolError, check_federation, content_type, error_response,
+from .sparql import (CORS_HEADERS, ProtocolError, check_federation, checked_analysis, content_type, error_response,
                      method_not_allowed, preflight, read_body, read_operation, require_text)
 
 router = APIRouter()
@@ -114,7 +113,7 @@ async def update(request: Request) -> Response:
         if operation.all("using-graph-uri") or operation.all("using-named-graph-uri"):
             raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING or "
                                      "WITH in the update / paramètres non pris en charge")
-        analysis = analyse(text)
+        analysis = checked_analysis(text)
         if analysis.loads:
             raise ProtocolError(400, "LOAD is not accepted (the engine would fetch the URL itself): PUT or POST the "
                                      "data to /store?graph=... / LOAD refusé, utiliser /store")
@@ -123,13 +122,20 @@ async def update(request: Request) -> Response:
         if analysis.services:
             text = await materialise(text, settings.service_allowlist, settings.service_timeout)
         base = str(request.base_url) + "update"
-        await run_write(request, lambda store: store.update(text, prefixes=PREFIXES, base_iri=base))
+        remote = request.app.state.kb.remote
+        if remote is not None:  # the engine applies the update (one transaction in Oxigraph)
+            prologue = f"BASE <{base}>\n" + "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+            try:
+                await asyncio.to_thread(remote.update, prologue + text)
+            except SyntaxError as exc:
+                raise ProtocolError(400, f"update refused by the engine, nothing was changed: {one_line(str(exc))}") from None
+        else:
+            await run_write(request, lambda store: store.update(text, prefixes=PREFIXES, base_iri=base))
     except ProtocolError as exc:
         return error_response(exc.status, exc.message, exc.headers)
     except UserError as exc:  # a SERVICE call failed (federation.py)
         return error_response(exc.http_status, str(exc))
-    directory = request.app.state.kb.location.current().name
-    return Response(f"update applied; build {directory} published\n", media_type="text/plain; charset=utf-8",
+    return Response(f"update applied; build {request.app.state.kb.build} published\n", media_type="text/plain; charset=utf-8",
                     headers=CORS_HEADERS)
 
 
@@ -192,6 +198,9 @@ async def graph_store(request: Request) -> Response:
     try:
         authorize(request)
         graph = _target(request)
+        if request.app.state.kb.remote is not None:
+            raise ProtocolError(501, "501: with a remote store, use the engine's own Graph Store endpoint "
+                                     f"({request.app.state.kb.remote.store_url}) / utiliser le point d'accès du moteur")
         return await _graph_store(request, graph)
     except ProtocolError as exc:
         return error_response(exc.status, exc.message, exc.headers)

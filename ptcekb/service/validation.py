@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
+import re
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -13,8 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..errors import UserError
 from ..labels import pick
-from ..store import StoreLocation, open_read_only
-from ..ingest.rdf_files import parse_bytes
+from ..remote import open_store
+from ..store import StoreLocation
+from ..ingest.rdf_files import _position
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
 from .negotiation import Representation, negotiate
 
@@ -60,7 +63,7 @@ def _respond(request: Request, report) -> Response:
 
 def _context(request: Request):
     kb = request.app.state.kb
-    return context_for(kb.store(), kb.settings, kb.location.current())
+    return context_for(kb.store(), kb.settings, kb.info().directory or kb.build)
 
 
 @router.get("/validate", summary="Upload form, or the compliance report of a PTCE of the KB (?ptce=IRI)")
@@ -87,8 +90,8 @@ _summaries_lock = threading.Lock()
 
 def summarise_knowledge_base(settings) -> dict[str, dict]:
     """In a worker process: validate every PTCE of the store; per PTCE, counts and violated elements."""
-    store = open_read_only(settings.store)
-    directory = StoreLocation(settings.store).current()
+    store = open_store(settings)
+    directory = settings.store_url or StoreLocation(settings.store).current()
     graph = ox.NamedNode(settings.ns.graph("ptce"))
     report = validate(graph_of(q.triple for q in store.quads_for_pattern(None, None, None, graph)),
                       context_for(store, settings, directory))
@@ -105,7 +108,7 @@ def summarise_knowledge_base(settings) -> dict[str, dict]:
 
 def compliance_for(kb, ptce: str) -> dict | None:
     """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, None if not a PTCE."""
-    build = kb.location.current().name
+    build = kb.build
     with _summaries_lock:
         state = _summaries.get(build)
         if state is None:
@@ -126,9 +129,13 @@ def compliance_for(kb, ptce: str) -> dict | None:
 
 def ptce_description(store: ox.Store, graph: str, ptce: str) -> list[ox.Triple]:
     """The PTCE's own triples and those of the nodes of its description (``{ptce}#...``)."""
+    try:  # issue 10: ?ptce= is user input, never pasted raw into the query (it was a SPARQL injection, 500)
+        iri = ox.NamedNode(ptce)
+    except ValueError:
+        return []
     rows = store.query(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
-        f"FILTER(?s = <{ptce}> || STRSTARTS(STR(?s), \"{ptce}#\")) }} }}")
+        f"FILTER(?s = {iri} || STRSTARTS(STR(?s), {ox.Literal(ptce + '#')})) }} }}")
     return list(rows)
 
 
@@ -159,7 +166,45 @@ async def validate_upload(request: Request) -> Response:
                         status_code=415, media_type="text/plain; charset=utf-8")
     if not body.strip():
         raise UserError("empty document / document vide")
-    return _respond(request, validate(graph_of(parse_bytes(body, rdf_format, name)), _context(request)))
+    # issue 10: parsing and pySHACL run in a thread (they used to block the event loop, hence every
+    # request, for the whole validation), on at most UPLOAD_TRIPLE_LIMIT triples.
+    report = await asyncio.to_thread(_validate_body, request, body, rdf_format, name)
+    return _respond(request, report)
+
+
+# -- limits of an upload beyond its size (issue 10, docs/operations.md) -----------------------------
+# pySHACL's time grows with the triples (about 30 s for the 11,000 triples of all the curated PTCEs,
+# 20 s for 50,000 unrelated triples on 2 cores) and Oxigraph's RDF/XML parser with the nesting depth
+# (1 s at depth 5,000, 35 s at 20,000): a 10 MB file could hold minutes of work for either.
+UPLOAD_TRIPLE_LIMIT = 50_000
+UPLOAD_XML_DEPTH = 500
+_XML_TAG = re.compile(rb"<(/?)[A-Za-z_][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+
+
+def _validate_body(request: Request, body: bytes, rdf_format, name: str):
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        depth = deepest = 0
+        for match in _XML_TAG.finditer(body):
+            depth += -1 if match.group(1) else 0 if match.group(2) else 1
+            deepest = max(deepest, depth)
+            if deepest > UPLOAD_XML_DEPTH:
+                raise UserError(f"RDF/XML nested deeper than {UPLOAD_XML_DEPTH} elements / imbrication trop "
+                                f"profonde", http_status=413)
+    triples = []
+    for triple in _parse_iter(body, rdf_format, name):
+        if len(triples) == UPLOAD_TRIPLE_LIMIT:
+            raise UserError(f"more than {UPLOAD_TRIPLE_LIMIT:,} triples: validation is for the description of a "
+                            f"few PTCEs / plus de {UPLOAD_TRIPLE_LIMIT:,} triplets", http_status=413)
+        triples.append(triple)
+    return validate(graph_of(triples), _context(request))
+
+
+def _parse_iter(body: bytes, rdf_format, name: str):
+    try:
+        for quad in ox.parse(body, format=rdf_format):
+            yield quad.triple
+    except SyntaxError as exc:  # as parse_bytes: the line and column
+        raise UserError(f"{name}:{_position(exc)} {exc.msg}", exit_code=2) from None
 
 
 async def _read_limited(request: Request) -> bytes:

@@ -27,7 +27,7 @@ def ontology(request: Request, suffix: str | None = None) -> Response:
     kb = request.app.state.kb
     store = kb.store()
     lang = language(request)
-    document = Document(request, "/def", representation, build=kb.info().directory.name, suffix=suffix, lang=lang,
+    document = Document(request, "/def", representation, build=kb.build, suffix=suffix, lang=lang,
                         licences=[CC_BY])
     cached = document.not_modified()
     if cached is not None:

@@ -1,0 +1,182 @@
+"""A remote SPARQL 1.1 engine as the store: the part of pyoxigraph's ``Store`` API ptcekb uses.
+
+``--store http(s)://host/…/query`` (or ``PTCEKB_STORE``) names the engine's query endpoint; its
+update and Graph Store Protocol endpoints are its siblings ``update`` and ``store`` (Oxigraph
+server's layout), or ``PTCEKB_STORE_UPDATE`` / ``PTCEKB_STORE_GSP``. The service, the CLI and the
+validation then call ``query``, ``quads_for_pattern``, ``named_graphs`` and ``dump`` on a
+``RemoteStore`` exactly as on a local store, and get the same pyoxigraph objects back.
+
+Builds are staged: each graph is pushed (Graph Store Protocol ``PUT``) under a staging name
+``{graph}/.staging/{build}``, then one SPARQL Update moves them all over the served names. An
+engine that runs an update request as one transaction (Oxigraph, Fuseki with TDB2, GraphDB)
+switches atomically; readers never see a half-built knowledge base. Staging graphs are hidden
+from ``named_graphs`` and from the union default graph.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import IO, Iterable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pyoxigraph as ox
+
+from .sparql_text import analyse
+
+STAGING = "/.staging/"
+SELECT_TYPES = "application/sparql-results+json"
+GRAPH_TYPES = "application/n-triples"
+GRAPHS_TTL = 2.0  # seconds the list of served graphs is reused (one round trip per query otherwise)
+
+
+def is_remote(location) -> bool:
+    return str(location).startswith(("http://", "https://"))
+
+
+class RemoteTimeout(Exception):
+    """The engine did not answer within the time limit (the service answers 504)."""
+
+
+class RemoteUnavailable(Exception):
+    """The engine cannot be reached or failed (the service answers 502)."""
+
+
+class RemoteStore:
+    def __init__(self, query_url: str, timeout: float = 30.0, environ: dict[str, str] | None = None):
+        env = os.environ if environ is None else environ
+        self.query_url = query_url
+        self.update_url = env.get("PTCEKB_STORE_UPDATE") or _sibling(query_url, "update")
+        self.store_url = env.get("PTCEKB_STORE_GSP") or _sibling(query_url, "store")
+        self.timeout = timeout
+        import httpx  # imported here: the CLI's local commands do not pay for it
+
+        self._httpx = httpx
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._graphs: tuple[float, list[ox.NamedNode]] = (0.0, [])
+        self._graphs_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.query_url!r})"
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """The served named graphs (staging graphs left out), read again at most every GRAPHS_TTL s."""
+        with self._graphs_lock:
+            read_at, graphs = self._graphs
+            if time.monotonic() - read_at > GRAPHS_TTL:
+                solutions = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", {})
+                graphs = [s["g"] for s in solutions if isinstance(s["g"], ox.NamedNode) and STAGING not in s["g"].value]
+                self._graphs = (time.monotonic(), graphs)
+            return list(graphs)
+
+    def query(self, query: str, *, use_default_graph_as_union: bool = False, default_graph=None, named_graphs=None,
+              prefixes: dict[str, str] | None = None, base_iri: str | None = None):
+        """Like ``pyoxigraph.Store.query``: QuerySolutions, QueryBoolean or an iterator of Triples."""
+        prologue = (f"BASE <{base_iri}>\n" if base_iri else "") + "".join(
+            f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or {}).items())
+        params: list[tuple[str, str]] = []
+        if default_graph is not None or named_graphs is not None:
+            params += [("default-graph-uri", g.value) for g in _as_list(default_graph) if isinstance(g, ox.NamedNode)]
+            params += [("named-graph-uri", g.value) for g in named_graphs or []]
+        elif use_default_graph_as_union:  # the protocol's way: the served named graphs as default and named graphs
+            served = [g.value for g in self.named_graphs()]
+            params += [("default-graph-uri", g) for g in served] + [("named-graph-uri", g) for g in served]
+        form = analyse(prologue + query).form
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            body = self._post(self.query_url, prologue + query, params, GRAPH_TYPES)
+            return iter(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        return ox.parse_query_results(self._post(self.query_url, prologue + query, params, SELECT_TYPES),
+                                      format=ox.QueryResultsFormat.JSON)
+
+    def quads_for_pattern(self, subject=None, predicate=None, obj=None, graph_name=None) -> Iterator[ox.Quad]:
+        terms = {"s": subject, "p": predicate, "o": obj}
+        pattern = " ".join(str(term) if term is not None else "?" + name for name, term in terms.items())
+        if graph_name is None:
+            where = f"GRAPH ?g {{ {pattern} }} FILTER(!CONTAINS(STR(?g), \"{STAGING}\"))"
+        elif isinstance(graph_name, ox.DefaultGraph):
+            where = pattern
+        else:
+            where = f"GRAPH {graph_name} {{ {pattern} }}"
+        for s in self._select(f"SELECT * WHERE {{ {where} }}", {}):
+            values = {name: term if term is not None else s[name] for name, term in terms.items()}
+            graph = graph_name if graph_name is not None else s["g"]
+            yield ox.Quad(values["s"], values["p"], values["o"], graph)
+
+    def dump(self, output: IO[bytes], format: ox.RdfFormat) -> None:  # noqa: A002 - pyoxigraph's name
+        """Every served named graph, as pyoxigraph's ``Store.dump`` writes it."""
+        ox.serialize(self.quads_for_pattern(), output, format=format)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def update(self, update: str) -> None:
+        self._post(self.update_url, update, [], "*/*", field="update")
+
+    def put_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        self._send("PUT", self.store_url, params=[("graph", graph)], content=body,
+                   headers={"Content-Type": GRAPH_TYPES})
+
+    def publish(self, graphs: dict[str, Iterable[ox.Triple]], build: str) -> None:
+        """Stage every graph, then switch them all in one update (atomic where the engine is)."""
+        staged = {}
+        try:
+            for graph, triples in graphs.items():
+                staged[graph] = f"{graph}{STAGING}{build}"
+                self.put_graph(staged[graph], triples)
+            self.update(" ;\n".join(f"MOVE SILENT GRAPH <{tmp}> TO GRAPH <{graph}>" for graph, tmp in staged.items()))
+        except BaseException:
+            try:
+                self.update(" ;\n".join(f"DROP SILENT GRAPH <{tmp}>" for tmp in staged.values()) or "CLEAR SILENT GRAPH <urn:x>")
+            except (RemoteTimeout, RemoteUnavailable, SyntaxError):
+                pass  # the staging graphs stay hidden; the next publish replaces them
+            raise
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _select(self, query: str, params) -> ox.QuerySolutions:
+        return ox.parse_query_results(self._post(self.query_url, query, list(params), SELECT_TYPES),
+                                      format=ox.QueryResultsFormat.JSON)
+
+    def _post(self, url: str, text: str, params: list, accept: str, field: str = "query") -> bytes:
+        return self._send("POST", url, data={field: text}, params=params, headers={"Accept": accept})
+
+    def _send(self, method: str, url: str, **kwargs) -> bytes:
+        httpx = self._httpx
+        try:
+            response = self._client.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise RemoteTimeout(f"{url} did not answer within {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise RemoteUnavailable(f"remote store {url} unreachable: {type(exc).__name__}: {exc}") from None
+        if response.status_code == 400:
+            raise SyntaxError(f"the remote store refused the request: {response.text.strip()[:500]}")
+        if response.status_code >= 300:
+            raise RemoteUnavailable(f"remote store {url} answered HTTP {response.status_code}: "
+                                    f"{response.text.strip()[:300]}")
+        return response.content
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _sibling(url: str, name: str) -> str:
+    """``http://h/query`` → ``http://h/update``: the endpoint next to the query endpoint."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    parent = path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in ("query", "sparql") else path
+    return urlunsplit((parts.scheme, parts.netloc, f"{parent}/{name}", "", ""))
+
+
+def open_store(settings):
+    """The store ``settings`` name, for reading: the published local build, or the remote engine."""
+    if settings.store_url:
+        return RemoteStore(settings.store_url, settings.query_timeout)
+    from .store import open_read_only
+
+    return open_read_only(settings.store)

@@ -1,0 +1,369 @@
+"""Hostile and malformed input over real HTTP (issue 10): a 4xx with a clear message, the server up.
+
+The session server (``http``) serves the full knowledge base; ``guarded`` is a server of its own
+(a copy of that store, a token, a 2 s query time limit, a 2 s body timeout) for what needs settings.
+Raw sockets send what httpx refuses to (huge URLs and headers, bad framing, stalled bodies).
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import socket
+import time
+import zlib
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT, REMOTE, Server, ptcekb
+
+TOKEN = "hostile-token-9f8e7d6c5b4a"
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options",
+                    "permissions-policy")
+
+
+def assert_clear_4xx(response: httpx.Response, *statuses: int) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    if statuses:
+        assert response.status_code in statuses, (response.status_code, response.text[:300])
+    assert "Traceback" not in response.text and "internal error" not in response.text
+    assert response.text.strip(), "an error says what went wrong"
+
+
+def assert_alive(url: str) -> None:
+    assert httpx.get(url + "/healthz", timeout=30).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def guarded(server, store_dir, tmp_path_factory):
+    """A server with a token, a 2 s query limit and a 2 s body timeout, on a copy of the session's store."""
+    if REMOTE:
+        pytest.skip("needs the session's store as a directory")
+    copy = tmp_path_factory.mktemp("guarded") / "store"
+    builds = copy.with_name("store.builds")
+    builds.mkdir()
+    current = Path(store_dir).resolve()
+    shutil.copytree(current, builds / current.name)
+    copy.symlink_to(Path("store.builds") / current.name)
+    srv = Server(copy, env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2"})
+    with httpx.Client(base_url=srv.url, timeout=60) as client:
+        client.server = srv
+        yield client
+    client.server.stop()
+
+
+def raw(url: str, data: bytes, timeout: float = 30) -> tuple[int, bytes]:
+    """Send bytes on a fresh connection; the status and the body of the answer."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(data)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    head, _, body = out.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+# --------------------------------------------------------------------------------------------
+# SPARQL
+
+
+NESTED_BRACES = "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000
+NESTED_PARENS = "ASK { FILTER(" + "(" * 20000 + "1" + ")" * 20000 + ") }"
+
+
+@pytest.mark.parametrize("query, status", [
+    ("SELEC ?x WHERE {", 400),
+    ("SELECT * WHERE { ?s ?p ?o ", 400),
+    ("SELECT * WHERE { ?s ?p ?o } #" + "x" * (1 << 20), 413),
+    ("INSERT DATA { <http://a> <http://b> <http://c> }", 400),
+    ("SELECT * WHERE { SERVICE <http://169.254.169.254/latest/> { ?s ?p ?o } }", 400),
+    ("SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }", 400),
+    ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", None),  # FROM only names graphs of the store
+    ("SELECT * WHERE { ?s ?p ?o }\x00", 400),
+], ids=["malformed", "unterminated", "huge", "update-at-sparql", "service-metadata", "service-variable",
+        "from-file", "nul"])
+def test_malformed_queries_are_4xx(http, server, query, status):
+    response = http.post("/sparql", content=query.encode(), headers={"content-type": "application/sparql-query"})
+    if status is None:
+        assert response.status_code == 200 and "root:" not in response.text
+    else:
+        assert_clear_4xx(response, status)
+    assert_alive(server.url)
+
+
+@pytest.mark.parametrize("query", [NESTED_BRACES, NESTED_PARENS], ids=["braces", "parentheses"])
+def test_deeply_nested_query_is_400(server, query):
+    # a fresh connection: a 500 makes uvicorn close it, which would break the session's shared client
+    response = httpx.post(server.url + "/sparql", timeout=60, content=query.encode(), headers={"content-type": "application/sparql-query"})
+    assert_alive(server.url)
+    assert_clear_4xx(response, 400)
+
+
+def test_deeply_nested_query_does_not_take_the_server_down(http, server):
+    """Whatever the status, the worker that crashed is replaced and the next query is answered."""
+    httpx.post(server.url + "/sparql", timeout=60, content=NESTED_BRACES.encode(), headers={"content-type": "application/sparql-query"})
+    assert http.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json() == {"head": {}, "boolean": True}
+
+
+def test_invalid_utf8_query_body_is_400(http):
+    response = http.post("/sparql", content=b'SELECT * WHERE { ?s ?p "\xff\xfe" }',
+                         headers={"content-type": "application/sparql-query"})
+    assert_clear_4xx(response, 400)
+    assert "UTF-8" in response.text
+
+
+def test_invalid_utf8_in_form_is_400(server):
+    response = httpx.post(server.url + "/sparql", timeout=60, content=b"query=ASK%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D",
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert_clear_4xx(response, 400)
+
+
+@pytest.mark.parametrize("accept", [
+    "*/*;q=abc, ;;;,,, text/html;q=NaN",
+    "text/csv;q=inf",
+    ",".join(f"x{i}/y{i}" for i in range(2000)),
+    "application/sparql-results+json;q=0, */*;q=0",
+    "*/*;q=",
+    "text/html;level=1;level=2;q=0.5;q=0.9",
+], ids=["garbage", "infinite-q", "2000-ranges", "all-refused", "empty-q", "repeated-params"])
+def test_absurd_accept_headers(http, server, accept):
+    for request in ({"url": "/sparql", "params": {"query": "ASK {}"}}, {"url": "/def"},
+                    {"url": "/id/departement/62"}, {"url": "/.well-known/void"}):
+        response = http.get(**request, headers={"accept": accept})
+        assert response.status_code in (200, 406), (request, response.status_code, response.text[:200])
+    assert_alive(server.url)
+
+
+# --------------------------------------------------------------------------------------------
+# Paths, URLs, headers, framing
+
+
+TRAVERSALS = ("..%2f..%2f..%2fetc%2fpasswd", "%2e%2e/%2e%2e/%2e%2e/etc/passwd", "....//....//etc/passwd",
+              "..%252f..%252fetc%252fpasswd", "%c0%ae%c0%ae/etc/passwd", "..\\..\\etc\\passwd")
+ROUTES = ("/id/ptce/{}", "/id/{}/x", "/id/{}/", "/concept/{}", "/concept/x/{}", "/graph/{}", "/dataset.{}",
+          "/def.{}", "/shapes.{}", "/dumps/{}", "/sitemaps/{}.xml", "/{}", "/sparql/{}", "/validate/{}",
+          "/static/{}", "/docs/{}")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_path_traversal_on_every_route(http, route):
+    for attempt in TRAVERSALS:
+        response = http.get(route.format(attempt))
+        assert response.status_code in (400, 404, 405, 406, 422), (route, attempt, response.status_code)
+        assert "root:" not in response.text
+    for name, value in (("example", "../../../etc/passwd"), ("graph", "file:///etc/passwd"),
+                        ("ptce", "file:///etc/passwd")):
+        response = http.get("/sparql" if name == "example" else "/validate", params={name: value},
+                            headers={"accept": "text/html"})
+        assert response.status_code in (200, 400, 404) and "root:" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/id/ptce/a%00b", "/id/ptce/a%20b", "/id/ptce/%FF%FE", "/concept/x/%3Cscript%3E",
+                                  "/graph/a%0Ab"])
+def test_paths_that_make_no_iri_are_404(http, path):
+    """Fixed here (resources.serve): these raised ValueError in pyoxigraph -> 500."""
+    assert_clear_4xx(http.get(path), 404)
+
+
+@pytest.mark.parametrize("ptce", ['x> } } DROP ALL #', 'http://a" || true) } } #', "http://a>\n<b"])
+def test_validate_ptce_parameter_is_not_injected(http, ptce):
+    """Fixed here (validation.ptce_description): the parameter was pasted into a SPARQL query -> 500."""
+    assert_clear_4xx(http.get("/validate", params={"ptce": ptce}), 404)
+
+
+def test_http_framing_and_limits(server):
+    query = b"/sparql?query=ASK%20%7B%7D%20%23"
+    cases = {
+        "2 MB URL": (b"GET " + query + b"x" * (2 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        "1 MB header": (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * (1 << 20) + b"\r\n\r\n", 431),
+        "5000 headers": (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(5000))
+                         + b"\r\n", 431),
+        "raw 0xFF in path": (b"GET /id/ptce/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        "TLS hello": (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 garbage\r\n\r\n", 400),
+        "bad Content-Length": (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                               b"Content-Length: abc\r\n\r\nASK{}", 400),
+        "two Content-Length": (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                               b"Content-Length: 5\r\nContent-Length: 7\r\n\r\nASK{}xx", 400),
+        "absurd Content-Length": (b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/turtle\r\n"
+                                  b"Content-Length: 99999999999999999\r\n\r\nx", 413),
+    }
+    for name, (data, status) in cases.items():
+        got, body = raw(server.url, data.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+        assert got == status, (name, got, body[:200])
+    assert_alive(server.url)
+
+
+def test_a_stalled_body_gets_408(guarded):
+    started = time.monotonic()
+    status, body = raw(guarded.server.url, b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query"
+                                           b"\r\nContent-Length: 100\r\n\r\nASK {")
+    assert status == 408 and b"408" in body
+    assert time.monotonic() - started < 20
+    assert_alive(guarded.server.url)
+
+
+# --------------------------------------------------------------------------------------------
+# Uploads (/validate, /store)
+
+
+def _bomb(size: int) -> bytes:
+    """``size`` zero bytes, gzipped (about a thousandth of the size)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b"\0" * (1 << 20)
+    return b"".join([*(compressor.compress(block) for _ in range(size >> 20)), compressor.flush()])
+
+
+def test_compressed_bodies_are_refused_without_expanding(http, server):
+    bomb = _bomb(1 << 30)  # 1 GiB of zeros in ~1 MB
+    assert len(bomb) < 2 << 20
+    for path, content_type in (("/validate", "application/n-triples"), ("/sparql", "application/sparql-query"),
+                               ("/update", "application/sparql-update"), ("/store?default", "text/turtle")):
+        response = http.post(path, content=bomb, headers={"content-type": content_type, "content-encoding": "gzip"})
+        assert_clear_4xx(response, 415)
+        assert "Content-Encoding" in response.text
+    small = gzip.compress(b"ASK {}")
+    response = http.post("/sparql", content=small, headers={"content-type": "application/sparql-query",
+                                                            "content-encoding": "gzip"})
+    assert_clear_4xx(response, 415)
+    assert_alive(server.url)
+
+
+def test_oversized_uploads_are_413(http, server):
+    big = b"#" * ((10 << 20) + 1)
+    assert_clear_4xx(http.post("/validate", content=big, headers={"content-type": "text/turtle"}), 413)
+    chunked = iter([b"# comment\n" * 100_000] * 12)  # 12 MB, no Content-Length
+    assert_clear_4xx(http.post("/validate", content=chunked, headers={"content-type": "text/turtle"}), 413)
+    assert_clear_4xx(http.post("/validate", files={"file": ("big.ttl", big)}), 413)
+    assert_alive(server.url)
+
+
+def test_millions_of_triples_are_refused_quickly(http, server):
+    """Under the 10 MB limit, 160,000 N-Triples lines would take minutes of pySHACL: refused past 50,000."""
+    line = b'<http://example.org/s%07d> <http://example.org/p> "v" .\n'
+    body = b"".join(line % i for i in range((10 << 20) // len(line % 0) - 1))
+    started = time.monotonic()
+    response = http.post("/validate", content=body, headers={"content-type": "application/n-triples"})
+    assert_clear_4xx(response, 413)
+    assert "50,000" in response.text
+    assert time.monotonic() - started < 60
+    assert_alive(server.url)
+
+
+def test_deeply_nested_rdf_xml_is_refused(http, server):
+    """Oxigraph's RDF/XML parser takes 35 s at depth 20,000 (quadratic or worse): refused past 500."""
+    depth = 20_000
+    body = ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:e="http://e/"><rdf:Description rdf:about="http://a">' + "<e:p><rdf:Description>" * depth
+            + "<e:p>1</e:p>" + "</rdf:Description></e:p>" * depth + "</rdf:Description></rdf:RDF>").encode()
+    started = time.monotonic()
+    response = http.post("/validate", content=body, headers={"content-type": "application/rdf+xml"})
+    assert_clear_4xx(response, 413)
+    assert time.monotonic() - started < 30
+    assert_alive(server.url)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b'<http://a> <http://b> "\xff" .', "text/turtle"),
+    (b'{"@context": "http://example.org/remote-context.jsonld", "@id": "http://a"}', "application/ld+json"),
+    (b'{"@id": "http://a", "http://p": ' + b"[" * 100_000 + b"1" + b"]" * 100_000 + b"}", "application/ld+json"),
+    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', "application/rdf+xml"),
+    (b"@prefix : <http://e/> . :a :b :c", "text/turtle"),
+    (b"\x00\x01\x02", "application/n-triples"),
+    (b'ptce,nom\n"broken,quote\n', "text/csv"),
+    (b"x", "multipart/form-data"),
+    (b"--xx\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end", "multipart/form-data; boundary=xx"),
+], ids=["bad-utf8", "remote-context", "nested-json", "xxe", "unterminated", "binary", "csv", "no-boundary",
+        "truncated-multipart"])
+def test_malformed_uploads_are_4xx(http, body, content_type):
+    response = http.post("/validate", content=body, headers={"content-type": content_type})
+    assert_clear_4xx(response)
+    assert "root:" not in response.text
+
+
+def test_broken_csv_quoting_in_the_publisher_template(tmp_path):
+    (tmp_path / "ptce.csv").write_text('id,nom\nptce-a,"Un PTCE\nptce-b,"Autre", "x\n', encoding="utf-8")
+    result = ptcekb("ingest", "template", str(tmp_path), "-o", str(tmp_path / "out.ttl"))
+    assert result.returncode in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr and "ptce.csv" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Security: headers, escaping, tokens
+
+
+def test_security_headers_everywhere(http):
+    for path in ("/", "/sparql?query=ASK%7B%7D", "/id/departement/62", "/id/departement/62.ttl", "/healthz",
+                 "/nowhere", "/validate", "/def"):
+        response = http.get(path, headers={"accept": "text/html"})
+        for header in SECURITY_HEADERS:
+            assert header in response.headers, (path, header)
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "script-src" not in csp
+    assert http.get("/healthz").headers["x-content-type-options"] == "nosniff"
+    assert "cdn.jsdelivr.net" in http.get("/docs").headers["content-security-policy"]
+
+
+def test_html_escapes_what_the_client_sent(http):
+    evil = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
+    pages = [
+        http.get("/sparql", params={"query": "SELECT ('" + evil.replace("'", "") + "' AS ?x) {}", "format": "html"}),
+        http.get("/sparql", params={"query": evil, "format": "html"}),
+        http.get("/id/ptce/" + evil.replace("/", "%2F").replace("?", ""), headers={"accept": "text/html"}),
+        http.get("/id/ptce/", params={"q": evil}),
+        http.get("/validate", params={"ptce": evil}, headers={"accept": "text/html"}),
+    ]
+    for page in pages:
+        if page.headers["content-type"].startswith("text/html"):
+            assert "<script>alert" not in page.text and "<img src=x" not in page.text, page.url
+        else:  # a plain-text error may quote the input: never sniffed as HTML
+            assert page.headers["content-type"].startswith(("text/plain", "application/json"))
+            assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_updates_need_the_token(guarded):
+    for method, path, kwargs in (("POST", "/update", {"data": {"update": "CLEAR ALL"}}),
+                                 ("PUT", "/store?default", {"content": b"", "headers": {"content-type": "text/turtle"}}),
+                                 ("DELETE", "/store?graph=https://w3id.org/ptce/graph/ptce", {}),
+                                 ("GET", "/store?graph=https://w3id.org/ptce/graph/ptce", {})):
+        headers = kwargs.pop("headers", {})
+        assert guarded.request(method, path, headers=headers, **kwargs).status_code == 401
+        for wrong in ("Bearer " + TOKEN[:-1], "Bearer " + TOKEN + "x", "Basic " + TOKEN, "Bearer", TOKEN):
+            response = guarded.request(method, path, headers={**headers, "authorization": wrong}, **kwargs)
+            assert response.status_code in (401, 403), (method, path, wrong)
+            assert TOKEN not in response.text
+    assert guarded.get("/healthz").json()["triples"] > 0
+    source = (ROOT / "ptcekb" / "service" / "update.py").read_text(encoding="utf-8")
+    assert "hmac.compare_digest" in source
+
+
+def test_the_token_is_never_logged(tmp_path, guarded):
+    """The server's whole output (errors included) after good and bad token uses never shows it."""
+    ok = guarded.post("/update", data={"update": "INSERT DATA { GRAPH <http://example.org/t> { <http://a> <http://b> 1 } }"},
+                      headers={"authorization": "Bearer " + TOKEN})
+    assert ok.status_code == 200, ok.text
+    guarded.post("/update", data={"update": "SYNTAX ERROR"}, headers={"authorization": "Bearer " + TOKEN})
+    guarded.post("/update", data={"update": "CLEAR ALL"}, headers={"authorization": "Bearer wrong" + TOKEN})
+    server = guarded.server
+    server.stop()
+    output = server.output()
+    assert TOKEN not in output
+    # restart it for the tests that follow
+    fresh = Server(Path(server.process.args[server.process.args.index("--store") + 1]),
+                   env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2"})
+    guarded.server = fresh
+    guarded.base_url = fresh.url
+
+
+def test_runaway_query_is_504_and_light_queries_go_on(guarded):
+    heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    response = guarded.get("/sparql", params={"query": heavy})
+    assert response.status_code == 504 and "time limit" in response.text
+    assert guarded.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+def test_server_survived_everything(http, server):
+    assert_alive(server.url)
+    assert server.process.poll() is None
