@@ -43,8 +43,13 @@ chromium:
 	  fi; \
 	fi
 
+# The whole suite, then the service tests again with a real `oxigraph serve` as the remote store
+# (--store http://...; tests/conftest.py, docs/deployment.md).
+REMOTE_TESTS := tests/test_service.py tests/test_resources.py tests/test_validation.py tests/test_sparql_protocol.py tests/test_browser.py
+
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PTCEKB_TEST_STORE=remote $(BIN)/python -m pytest $(PYTEST_ARGS) $(REMOTE_TESTS)
 
 # Full-page screenshots of the main pages into docs/screenshots/ (shown in the README), taken by the browser test.
 screenshots: $(VENV)/.installed-test chromium

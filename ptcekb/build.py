@@ -111,6 +111,16 @@ def _meta_triples(settings: Settings, records: list[GraphRecord], started: datet
     yield triple(dataset, VOID.triples, integer(sum(r.triples for r in records)))
     yield triple(dataset, VOID.uriSpace, text(ns.base + "id/"))
 
+    meta = iri(ns.meta_graph)  # this graph itself: /graph/meta dereferences like the others
+    for cls in (VOID.Dataset, PROV.Entity):
+        yield triple(meta, RDF.type, iri(cls))
+    yield from labels(meta, DCTERMS.title, {"fr": "Métadonnées de la base", "en": "Knowledge base metadata"})
+    yield from labels(meta, DCTERMS.description, {
+        "fr": "Description DCAT, VoID et PROV de la base et de chacun de ses graphes, écrite par chaque construction.",
+        "en": "DCAT, VoID and PROV description of the knowledge base and of each of its graphs, written by each build."})
+    yield triple(meta, DCTERMS.identifier, text("meta"))
+    yield triple(meta, PROV.wasGeneratedBy, activity)
+
     for record in records:
         yield triple(dataset, VOID.subset, iri(record.graph))
         yield from describe_graph(settings, record, activity, ended)

@@ -62,11 +62,11 @@ class RemoteStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def named_graphs(self) -> list[ox.NamedNode]:
+    def named_graphs(self, fresh: bool = False) -> list[ox.NamedNode]:
         """The served named graphs (staging graphs left out), read again at most every GRAPHS_TTL s."""
         with self._graphs_lock:
             read_at, graphs = self._graphs
-            if time.monotonic() - read_at > GRAPHS_TTL:
+            if fresh or time.monotonic() - read_at > GRAPHS_TTL:
                 solutions = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", {})
                 graphs = [s["g"] for s in solutions if isinstance(s["g"], ox.NamedNode) and STAGING not in s["g"].value]
                 self._graphs = (time.monotonic(), graphs)
@@ -92,7 +92,12 @@ class RemoteStore:
                                       format=ox.QueryResultsFormat.JSON)
 
     def quads_for_pattern(self, subject=None, predicate=None, obj=None, graph_name=None) -> Iterator[ox.Quad]:
+        """Like ``pyoxigraph.Store.quads_for_pattern``, except for blank nodes: in a SPARQL query a
+        blank node is a variable, so a pattern naming one cannot be sent; it matches nothing here
+        (resource pages then show a blank node without its inner triples: docs/deployment.md)."""
         terms = {"s": subject, "p": predicate, "o": obj}
+        if any(isinstance(term, ox.BlankNode) for term in terms.values()):
+            return
         pattern = " ".join(str(term) if term is not None else "?" + name for name, term in terms.items())
         if graph_name is None:
             where = f"GRAPH ?g {{ {pattern} }} FILTER(!CONTAINS(STR(?g), \"{STAGING}\"))"
@@ -120,19 +125,27 @@ class RemoteStore:
                    headers={"Content-Type": GRAPH_TYPES})
 
     def publish(self, graphs: dict[str, Iterable[ox.Triple]], build: str) -> None:
-        """Stage every graph, then switch them all in one update (atomic where the engine is)."""
-        staged = {}
+        """Stage every graph, then switch them all in one update (atomic where the engine is).
+
+        As with a local build, the new build is the whole knowledge base: served graphs it does not
+        have (an earlier build's, or written through /update) are dropped in the same update."""
+        staged: dict[str, str] = {}
         try:
             for graph, triples in graphs.items():
                 staged[graph] = f"{graph}{STAGING}{build}"
                 self.put_graph(staged[graph], triples)
-            self.update(" ;\n".join(f"MOVE SILENT GRAPH <{tmp}> TO GRAPH <{graph}>" for graph, tmp in staged.items()))
+            gone = [g.value for g in self.named_graphs(fresh=True) if g.value not in staged]
+            self.update(" ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in gone]
+                                     + [f"MOVE SILENT GRAPH <{tmp}> TO GRAPH <{g}>" for g, tmp in staged.items()]))
         except BaseException:
-            try:
-                self.update(" ;\n".join(f"DROP SILENT GRAPH <{tmp}>" for tmp in staged.values()) or "CLEAR SILENT GRAPH <urn:x>")
-            except (RemoteTimeout, RemoteUnavailable, SyntaxError):
-                pass  # the staging graphs stay hidden; the next publish replaces them
+            if staged:
+                try:
+                    self.update(" ;\n".join(f"DROP SILENT GRAPH <{tmp}>" for tmp in staged.values()))
+                except (RemoteTimeout, RemoteUnavailable, SyntaxError):
+                    pass  # the staging graphs stay hidden; the next publish replaces them
             raise
+        finally:
+            self._graphs = (0.0, [])
 
     # -- HTTP ---------------------------------------------------------------------------------
 

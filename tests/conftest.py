@@ -116,6 +116,14 @@ def store_dir(tmp_path_factory):
     engine.stop()
 
 
+def open_kb(store_dir):
+    """The session's knowledge base, read directly: the local build, or the remote engine."""
+    from ptcekb.config import Settings
+    from ptcekb.remote import open_store
+
+    return open_store(Settings.from_env(environ={}, store=str(store_dir)))
+
+
 @pytest.fixture(scope="session")
 def server(store_dir) -> Server:
     server = Server(store_dir)

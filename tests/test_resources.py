@@ -158,7 +158,19 @@ def test_ptce_page_shows_identity_territory_members_and_sources(http):
     assert "Conformité à l&#39;article 9" in page
     english = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq", headers={"Accept-Language": "en"}).text
     assert "<h2>Members</h2>" in english and 'lang="en"' in english
-    assert "<h2>Members</h2>" in http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq?lang=en").text
+    switched = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq?lang=en")
+    assert "<h2>Members</h2>" in switched.text
+    http.cookies.clear()  # the shared client would keep the choice (see the next test)
+
+
+def test_the_language_chosen_is_remembered(server):
+    with httpx.Client(base_url=server.url, timeout=60) as browser:
+        chosen = browser.get("/id/ptce/?lang=en")
+        assert "ptcekb_lang=en" in chosen.headers["set-cookie"] and "SameSite=Lax" in chosen.headers["set-cookie"]
+        later = browser.get("/id/commune/11206")  # no parameter: the cookie decides
+        assert 'lang="en"' in later.text and "Cookie" in later.headers["vary"]
+        assert 'lang="fr"' in browser.get("/id/commune/11206?lang=fr").text
+        assert 'lang="fr"' in browser.get("/sparql", headers={"Accept": "text/html"}).text  # every page follows
 
 
 def test_territory_page_shows_hierarchy_and_ptces(http):
@@ -249,3 +261,14 @@ def test_data_text_is_escaped_in_pages(hostile):
     assert "<img src=x" not in page
     listing = hostile.get("/id/ptce/").text
     assert "<script>alert" not in listing and "&lt;script&gt;" in listing
+
+
+def test_api_docs_need_no_script_and_every_graph_linked_from_home_dereferences(http):
+    docs = http.get("/docs")
+    assert docs.status_code == 200 and "<script" not in docs.text and "cdn" not in docs.text.lower()
+    assert "/sparql" in docs.text and 'href="/openapi.json"' in docs.text
+    home = http.get("/").text
+    graphs = sorted(set(re.findall(r'href="(/graph/[\w-]+)"', home)))
+    assert "/graph/meta" in graphs and "/graph/cog" in graphs
+    for graph in graphs:
+        assert http.get(graph).status_code == 200, graph

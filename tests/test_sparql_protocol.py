@@ -18,7 +18,7 @@ import pytest
 
 from ptcekb.store import StoreLocation
 
-from conftest import ROOT, Server
+from conftest import ROOT, Server, open_kb
 
 CONFORMANCE = Path(__file__).resolve().parent / "fixtures" / "conformance"
 W3C = CONFORMANCE / "protocol"
@@ -494,7 +494,7 @@ def test_void_matches_the_data(http, server, built_store):
     assert int(_value(void, dataset, VOID + "triples").value) >= health["triples"]
     cog = ox.NamedNode("https://w3id.org/ptce/graph/cog")
     assert int(_value(void, cog, VOID + "triples").value) == health["graphs"]["cog"]
-    store = ox.Store.read_only(str(StoreLocation(built_store).current()))
+    store = open_kb(built_store)
     (row,) = store.query(f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{cog.value}> {{ ?c a <{IGEO}Commune> }} }}")
     partitions = {_value(void, p.object, VOID + "class").value: int(_value(void, p.object, VOID + "entities").value)
                   for p in void.quads_for_pattern(cog, ox.NamedNode(VOID + "classPartition"), None)}

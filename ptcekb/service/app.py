@@ -14,7 +14,9 @@ from ..config import Settings
 from ..errors import UserError
 from ..remote import RemoteTimeout, RemoteUnavailable
 from ..templating import environment
-from . import description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
+from . import api_docs, description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
+from .documents import language
+from .i18n import LanguageCookie, translator
 from .kb import KnowledgeBase
 from .security import SecurityMiddleware
 
@@ -26,18 +28,19 @@ def create_app(settings: Settings) -> FastAPI:
         title="ptcekb",
         version=__version__,
         description="Base de connaissances des PTCE / PTCE knowledge base",
-        docs_url="/docs",
+        docs_url=None,  # /docs is api_docs.py: no CDN script
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.kb = KnowledgeBase(settings)
-    app.state.templates = Jinja2Templates(env=environment())
-    for module in (home, health, sparql, description, dumps, update, validation, vocabulary, resources, sitemap):
+    app.state.templates = Jinja2Templates(env=environment(), context_processors=[_page_language])
+    for module in (home, api_docs, health, sparql, description, dumps, update, validation, vocabulary, resources, sitemap):
         app.include_router(module.router)
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                        allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
     app.add_middleware(SecurityMiddleware)  # security headers and request limits (security.py)
+    app.add_middleware(LanguageCookie)  # ?lang= is remembered (i18n.py)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
@@ -57,3 +60,9 @@ def create_app(settings: Settings) -> FastAPI:
         return PlainTextResponse("internal error / erreur interne\n", status_code=500)
 
     return app
+
+
+def _page_language(request: Request) -> dict:
+    """Every template page is worded in the request's language (documents.language)."""
+    lang = language(request)
+    return {"lang": lang, "t": translator(lang)}

@@ -16,9 +16,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..namespaces import PREFIXES
+from .i18n import COOKIE, LANGUAGES
 from .negotiation import DOCUMENT_REPRESENTATIONS, HTML, Representation, by_name, negotiate
-
-LANGUAGES = ("fr", "en")
 CACHE_CONTROL = "public, max-age=300, must-revalidate"
 
 
@@ -39,10 +38,11 @@ def choose(request: Request, suffix: str | None) -> Representation | None:
 
 
 def language(request: Request) -> str:
-    """``?lang=`` (the page's switch), else the first of fr/en in Accept-Language, else French."""
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return asked
+    """``?lang=`` (the page's switch), else the language chosen before (cookie), else the first of
+    fr/en in Accept-Language, else French."""
+    for asked in (request.query_params.get("lang"), request.cookies.get(COOKIE)):
+        if asked in LANGUAGES:
+            return asked
     for part in request.headers.get("accept-language", "").split(","):
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LANGUAGES:
@@ -81,7 +81,7 @@ class Document:
         if self.next_page:
             links.append(f'<{self.next_page}>; rel="next"')
         headers = {
-            "Vary": "Accept, Accept-Language",
+            "Vary": "Accept, Accept-Language, Cookie",
             "Link": ", ".join(links),
             "ETag": self.etag,
             "Cache-Control": CACHE_CONTROL,

@@ -95,4 +95,4 @@ async def home(request: Request):
         "t": translator(lang), "lang": lang, "info": kb.info(), "shapes": shapes, "overseas": overseas,
         "classes": [(labeller.link(ox.NamedNode(c)), n) for c, n in top], "graphs": graphs, "shades": SHADES,
         "ptce_total": classes.get("https://w3id.org/ptce/def#PTCE", 0),
-    }, headers={"Vary": "Accept-Language"})
+    }, headers={"Vary": "Accept-Language, Cookie"})

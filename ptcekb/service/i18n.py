@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from typing import Callable
+from urllib.parse import parse_qsl
+
+LANGUAGES = ("fr", "en")
+COOKIE = "ptcekb_lang"  # remembers the language chosen with the switch (?lang=), for a year
 
 WORDS: dict[str, tuple[str, str]] = {
     "kb": ("Base de connaissances des PTCE", "PTCE knowledge base"),
@@ -114,3 +118,25 @@ def translator(lang: str) -> Callable[[str], str]:
     def t(key: str) -> str:
         return WORDS[key][index]
     return t
+
+
+class LanguageCookie:
+    """Pure-ASGI middleware: a request with ``?lang=fr|en`` gets the choice remembered in a cookie,
+    so the next pages (``documents.language``) keep that language without the parameter."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        asked = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))).get("lang")
+        if asked not in LANGUAGES:
+            return await self.app(scope, receive, send)
+        cookie = f"{COOKIE}={asked}; Path=/; Max-Age=31536000; SameSite=Lax".encode()
+
+        async def remember(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+        await self.app(scope, receive, remember)

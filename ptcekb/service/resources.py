@@ -106,7 +106,7 @@ def _not_found(request: Request, iri: str, representation, lang: str) -> Respons
     if representation is HTML:
         body = request.app.state.templates.get_template("not_found.html").render(
             {"iri": iri, "t": translator(lang), "lang": lang})
-        return HTMLResponse(body, status_code=404, headers={"Vary": "Accept, Accept-Language"})
+        return HTMLResponse(body, status_code=404, headers={"Vary": "Accept, Accept-Language, Cookie"})
     return Response(f"404: unknown resource / ressource inconnue: {iri}\n", status_code=404,
                     media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
 
@@ -230,7 +230,7 @@ def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response
         "q": q, "page": page, "total": total, "page_size": LIST_PAGE,
         "previous": f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
         "next": f"?{urlencode({**query, 'page': page + 1})}" if page * LIST_PAGE < total else None,
-    }, headers={"Vary": "Accept-Language"})
+    }, headers={"Vary": "Accept-Language, Cookie"})
 
 
 @dataclass(frozen=True)
