@@ -185,7 +185,13 @@ def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(pa
     page.wait_for_url(re.compile(r"/id/ptce/\?q=audruicq&lang=en"))
     check(page.locator("h1")).to_have_text("PTCEs")
     check(page.locator("ul.items a")).to_have_text([PTCE_NAME])
+    # The choice is remembered: the home page comes back in English, until French is chosen again.
     page.goto(server.url + "/")
+    check(page.locator("html")).to_have_attribute("lang", "en")
+    check(heading(page, "PTCEs per département")).to_be_visible()
+    page.get_by_role("link", name="Français", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]lang=fr"))
+    check(page.locator("html")).to_have_attribute("lang", "fr")
 
     # A click on the Pas-de-Calais on the map opens the département's page, which lists its PTCEs.
     code, name = DEPARTEMENT
