@@ -120,3 +120,14 @@ def test_no_disjointness_is_broken_anywhere_in_the_store(built_store):
         clash = store.query(f"""ASK {{ ?x a/<{RDFS.subClassOf}>* <{pair['a'].value}> ;
                                         a/<{RDFS.subClassOf}>* <{pair['b'].value}> }}""", use_default_graph_as_union=True)
         assert not bool(clash), (pair["a"], pair["b"])
+
+
+def test_term_labels_snapshot_is_what_the_vocabularies_publish(built_store, tmp_path):
+    """ontology/term-labels.ttl regenerated from the shared vocabulary files is the committed one."""
+    from ptcekb.ingest import term_labels
+
+    target = tmp_path / "term-labels.ttl"
+    term_labels.main(["--vocab", str(SHARED / "vocab"), "--store", str(built_store), "-o", str(target)])
+    assert target.read_text(encoding="utf-8") == term_labels.SNAPSHOT.read_text(encoding="utf-8")
+    assert '<http://rdf.insee.fr/def/geo#subdivisionDe> <http://www.w3.org/2000/01/rdf-schema#label> "subdivision de"@fr .' \
+        in target.read_text(encoding="utf-8")

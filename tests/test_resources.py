@@ -155,6 +155,7 @@ def test_ptce_page_shows_identity_territory_members_and_sources(http):
     assert 'href="/id/organisation/les-anges-gardins"' in page  # a member, linked locally
     assert 'class="badge ess"' in page  # its ESS status
     assert "Sources de chaque affirmation" in page
+    assert "dcterms:subject" not in page and "rov:hasRegisteredOrganization" not in page  # reused terms by their labels
     assert "Conformité à l&#39;article 9" in page
     english = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq", headers={"Accept-Language": "en"}).text
     assert "<h2>Members</h2>" in english and 'lang="en"' in english

@@ -78,8 +78,11 @@ SOURCES = [
     ),
     _rdf_files_source(
         "alignments",
-        ("ontology/alignments.ttl",),
+        ("ontology/alignments.ttl", "ontology/term-labels.ttl"),
         {"fr": "Alignements vers d'autres vocabulaires", "en": "Alignments to other vocabularies"},
-        {"fr": "Correspondances avec ESSGlobal, schema.org, CPOV...", "en": "Mappings to ESSGlobal, schema.org, CPOV..."},
+        {"fr": "Correspondances avec ESSGlobal, schema.org, CPOV... et libellés des termes réutilisés, copiés des "
+               "vocabulaires qui les publient (ptcekb.ingest.term_labels).",
+         "en": "Mappings to ESSGlobal, schema.org, CPOV... and labels of the reused terms, copied from the "
+               "vocabularies that publish them (ptcekb.ingest.term_labels)."},
     ),
 ]
