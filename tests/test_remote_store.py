@@ -8,11 +8,13 @@ update, what is left after a failed publish, and the CLI's errors when the engin
 from __future__ import annotations
 
 import threading
+import time
 
+import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import Oxigraph, ptcekb
+from conftest import Oxigraph, Server, ptcekb
 from ptcekb.build import build
 from ptcekb.config import Settings
 from ptcekb.ingest import calls, rdf_files
@@ -104,3 +106,20 @@ def test_cli_query_reads_the_engine_and_reports_an_unreachable_one(engine):
         RemoteStore(engine.url, timeout=2).named_graphs()
     engine.process.wait()
     engine.stop = lambda: None  # already stopped
+
+
+def test_the_service_answers_502_when_the_engine_stops(engine):
+    build(_settings(engine), rdf_files.SOURCES)
+    server = Server(engine.url, env={"PTCEKB_QUERY_TIMEOUT": "5"})
+    try:
+        assert httpx.get(server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+        engine.stop()
+        engine.stop = lambda: None  # already stopped
+        for path, params in (("/sparql", {"query": "ASK { ?s ?p ?o }"}), ("/def.ttl", {})):
+            started = time.monotonic()
+            response = httpx.get(server.url + path, params=params, timeout=30)
+            assert response.status_code == 502, (path, response.status_code, response.text)
+            assert "Traceback" not in response.text and time.monotonic() - started < 10
+        assert httpx.get(server.url + "/healthz").status_code in (200, 502, 503)  # answered, not hung
+    finally:
+        server.stop()
