@@ -63,6 +63,14 @@ QUERIES = {  # name: (weight class, Accept, [query texts])
 }
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def path_for(query: str, endpoint: str = "/sparql") -> str:
     return endpoint + "?" + urllib.parse.urlencode({"query": query})
 
@@ -91,6 +99,19 @@ class Target:
             time.sleep(0.25)
         self.stop()
         raise RuntimeError(f"{self.name} did not start in {timeout} s")
+
+    def settle(self, idle: float = 0.9, timeout: float = 180) -> float:
+        """Wait until the machine is idle (a server's start-up work, such as ptcekb's background
+        validation of the whole base, must not be measured as query latency); seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = _cpu_times()
+            time.sleep(1.0)
+            after = _cpu_times()
+            busy, total = after[0] - before[0], after[1] - before[1]
+            if total and 1 - busy / total >= idle:
+                break
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -229,7 +250,8 @@ def main() -> int:
     results: dict[str, dict] = {}
     for target in targets:
         target.start()
-        print(f"{target.name}: ready in {target.load_seconds:.1f} s", file=sys.stderr)
+        print(f"{target.name}: ready in {target.load_seconds:.1f} s, idle after {target.settle():.0f} s more",
+              file=sys.stderr)
         try:
             results[target.name] = {"load": target.load_seconds}
             for name, (_, accept, queries) in QUERIES.items():
