@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
+from .errors import UserError
 from .sparql_text import analyse
 
 STAGING = "/.staging/"
@@ -35,12 +36,18 @@ def is_remote(location) -> bool:
     return str(location).startswith(("http://", "https://"))
 
 
-class RemoteTimeout(Exception):
+class RemoteTimeout(UserError):
     """The engine did not answer within the time limit (the service answers 504)."""
 
+    def __init__(self, message: str):
+        super().__init__(message, http_status=504)
 
-class RemoteUnavailable(Exception):
+
+class RemoteUnavailable(UserError):
     """The engine cannot be reached or failed (the service answers 502)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, http_status=502)
 
 
 class RemoteStore:

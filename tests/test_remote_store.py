@@ -92,7 +92,7 @@ def test_a_failed_publish_leaves_the_served_graphs_and_no_staging(engine):
     assert _graph_sizes(remote) == before
 
 
-def test_cli_query_reads_the_engine_and_reports_an_unreachable_one(engine):
+def test_cli_query_reads_the_engine_and_reports_an_unreachable_one(engine, tmp_path):
     build(_settings(engine), rdf_files.SOURCES)
     answer = ptcekb("query", "SELECT (COUNT(*) AS ?n) WHERE { ?c a <http://www.w3.org/2002/07/owl#Class> }",
                     "--store", engine.url, "--format", "csv")
@@ -102,6 +102,9 @@ def test_cli_query_reads_the_engine_and_reports_an_unreachable_one(engine):
     down = ptcekb("query", "ASK { ?s ?p ?o }", "--store", engine.url)
     assert down.returncode != 0
     assert "unreachable" in down.stderr and "Traceback" not in down.stderr
+    for command in (("serve", "--port", "1"), ("dump", "-o", str(tmp_path / "kb.nq"))):
+        refused = ptcekb(*command, "--store", engine.url, timeout=60)
+        assert refused.returncode == 1 and refused.stderr.startswith("ptcekb: error:") and "unreachable" in refused.stderr
     with pytest.raises(RemoteUnavailable):
         RemoteStore(engine.url, timeout=2).named_graphs()
     engine.process.wait()
