@@ -23,6 +23,7 @@ class Settings:
     update_token: str | None = None
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     service_timeout: float = 10.0  # seconds for each remote SERVICE call (PTCEKB_SERVICE_TIMEOUT)
+    validation_timeout: float = 60.0  # seconds for the validation of one upload (PTCEKB_VALIDATION_TIMEOUT)
 
     @property
     def ns(self) -> Namespaces:
@@ -38,6 +39,7 @@ class Settings:
             query_timeout=_positive_float(env.get("PTCEKB_QUERY_TIMEOUT", "30"), "PTCEKB_QUERY_TIMEOUT"),
             update_token=env.get("PTCEKB_UPDATE_TOKEN") or None,
             service_timeout=_positive_float(env.get("PTCEKB_SERVICE_TIMEOUT", "10"), "PTCEKB_SERVICE_TIMEOUT"),
+            validation_timeout=_positive_float(env.get("PTCEKB_VALIDATION_TIMEOUT", "60"), "PTCEKB_VALIDATION_TIMEOUT"),
             service_allowlist=tuple(
                 p.strip() for p in env.get("PTCEKB_SERVICE_ALLOWLIST", "").split(",") if p.strip()
             ),

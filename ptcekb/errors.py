@@ -12,3 +12,6 @@ class UserError(Exception):
         super().__init__(message)
         self.exit_code = exit_code
         self.http_status = http_status
+
+    def __reduce__(self):  # raised in worker processes: the status must survive pickling
+        return UserError, (str(self), self.exit_code, self.http_status)

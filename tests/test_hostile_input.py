@@ -36,9 +36,13 @@ def assert_alive(url: str) -> None:
     assert httpx.get(url + "/healthz", timeout=30).status_code == 200
 
 
+GUARDED_ENV = {"PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2", "PTCEKB_VALIDATION_TIMEOUT": "5"}
+
+
 @pytest.fixture(scope="module")
 def guarded(server, store_dir, tmp_path_factory):
-    """A server with a token, a 2 s query limit and a 2 s body timeout, on a copy of the session's store."""
+    """A server with a token, a 2 s query limit, a 2 s body timeout and a 5 s validation limit, on a copy
+    of the session's store."""
     if REMOTE:
         pytest.skip("needs the session's store as a directory")
     copy = tmp_path_factory.mktemp("guarded") / "store"
@@ -47,7 +51,7 @@ def guarded(server, store_dir, tmp_path_factory):
     current = Path(store_dir).resolve()
     shutil.copytree(current, builds / current.name)
     copy.symlink_to(Path("store.builds") / current.name)
-    srv = Server(copy, env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2"})
+    srv = Server(copy, env={**GUARDED_ENV, "PTCEKB_UPDATE_TOKEN": TOKEN})
     with httpx.Client(base_url=srv.url, timeout=60) as client:
         client.server = srv
         yield client
@@ -352,7 +356,7 @@ def test_the_token_is_never_logged(tmp_path, guarded):
     assert TOKEN not in output
     # restart it for the tests that follow
     fresh = Server(Path(server.process.args[server.process.args.index("--store") + 1]),
-                   env={"PTCEKB_UPDATE_TOKEN": TOKEN, "PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2"})
+                   env={**GUARDED_ENV, "PTCEKB_UPDATE_TOKEN": TOKEN})
     guarded.server = fresh
     guarded.base_url = fresh.url
 
@@ -362,6 +366,24 @@ def test_runaway_query_is_504_and_light_queries_go_on(guarded):
     response = guarded.get("/sparql", params={"query": heavy})
     assert response.status_code == 504 and "time limit" in response.text
     assert guarded.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def test_a_validation_past_its_time_limit_is_504_and_the_next_one_is_answered(guarded):
+    """40,000 triples of one PTCE's members keep pySHACL busy far beyond 5 s: the worker is killed."""
+    members = "".join(f"<http://example.org/p> <http://www.w3.org/ns/org#hasMember> <http://example.org/m{i}> .\n"
+                      f"<http://example.org/m{i}> <{RDF_TYPE}> <http://www.w3.org/ns/regorg#RegisteredOrganization> .\n"
+                      for i in range(20_000))
+    body = f"<http://example.org/p> <{RDF_TYPE}> <https://w3id.org/ptce/def#PTCE> .\n" + members
+    started = time.monotonic()
+    slow = guarded.post("/validate", content=body.encode(), headers={"content-type": "application/n-triples"})
+    assert slow.status_code == 504 and "PTCEKB_VALIDATION_TIMEOUT" in slow.text
+    assert time.monotonic() - started < 30
+    fixture = (ROOT / "tests" / "fixtures" / "validation" / "conforme.ttl").read_bytes()
+    again = guarded.post("/validate", content=fixture, headers={"content-type": "text/turtle", "accept": "text/turtle"})
+    assert again.status_code == 200, again.text
 
 
 def test_server_survived_everything(http, server):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
-import re
 import threading
+from contextlib import asynccontextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 
 import pyoxigraph as ox
@@ -17,12 +16,21 @@ from ..errors import UserError
 from ..labels import pick
 from ..remote import open_store
 from ..store import StoreLocation
-from ..ingest.rdf_files import _position
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
 from .negotiation import Representation, negotiate
+from .validation_worker import ValidationPool
 
-router = APIRouter()
 log = logging.getLogger("ptcekb.service")
+POOL = ValidationPool()
+
+
+@asynccontextmanager
+async def lifespan(app):
+    yield
+    POOL.close()  # the worker process ends with the service
+
+
+router = APIRouter(lifespan=lifespan)
 
 UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes; 413 beyond
 REPORTS = (
@@ -166,45 +174,12 @@ async def validate_upload(request: Request) -> Response:
                         status_code=415, media_type="text/plain; charset=utf-8")
     if not body.strip():
         raise UserError("empty document / document vide")
-    # issue 10: parsing and pySHACL run in a thread (they used to block the event loop, hence every
-    # request, for the whole validation), on at most UPLOAD_TRIPLE_LIMIT triples.
-    report = await asyncio.to_thread(_validate_body, request, body, rdf_format, name)
+    # issue 10: parsing and pySHACL run in a worker process under a time limit (validation_worker.py)
+    kb = request.app.state.kb
+    info = kb.info()
+    report = await POOL.validate(kb.settings, info.build, info.directory, body, rdf_format.file_extension, name,
+                                 kb.settings.validation_timeout)
     return _respond(request, report)
-
-
-# -- limits of an upload beyond its size (issue 10, docs/operations.md) -----------------------------
-# pySHACL's time grows with the triples (about 30 s for the 11,000 triples of all the curated PTCEs,
-# 20 s for 50,000 unrelated triples on 2 cores) and Oxigraph's RDF/XML parser with the nesting depth
-# (1 s at depth 5,000, 35 s at 20,000): a 10 MB file could hold minutes of work for either.
-UPLOAD_TRIPLE_LIMIT = 50_000
-UPLOAD_XML_DEPTH = 500
-_XML_TAG = re.compile(rb"<(/?)[A-Za-z_][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
-
-
-def _validate_body(request: Request, body: bytes, rdf_format, name: str):
-    if rdf_format == ox.RdfFormat.RDF_XML:
-        depth = deepest = 0
-        for match in _XML_TAG.finditer(body):
-            depth += -1 if match.group(1) else 0 if match.group(2) else 1
-            deepest = max(deepest, depth)
-            if deepest > UPLOAD_XML_DEPTH:
-                raise UserError(f"RDF/XML nested deeper than {UPLOAD_XML_DEPTH} elements / imbrication trop "
-                                f"profonde", http_status=413)
-    triples = []
-    for triple in _parse_iter(body, rdf_format, name):
-        if len(triples) == UPLOAD_TRIPLE_LIMIT:
-            raise UserError(f"more than {UPLOAD_TRIPLE_LIMIT:,} triples: validation is for the description of a "
-                            f"few PTCEs / plus de {UPLOAD_TRIPLE_LIMIT:,} triplets", http_status=413)
-        triples.append(triple)
-    return validate(graph_of(triples), _context(request))
-
-
-def _parse_iter(body: bytes, rdf_format, name: str):
-    try:
-        for quad in ox.parse(body, format=rdf_format):
-            yield quad.triple
-    except SyntaxError as exc:  # as parse_bytes: the line and column
-        raise UserError(f"{name}:{_position(exc)} {exc.msg}", exit_code=2) from None
 
 
 async def _read_limited(request: Request) -> bytes:

@@ -1,0 +1,109 @@
+"""Validation of uploads in a worker process, under a time limit (``PTCEKB_VALIDATION_TIMEOUT``).
+
+Parsing and pySHACL are pure-Python CPU work: run in the server process they hold its GIL, and
+every other request waits behind them; and a thread cannot be stopped. One spawned worker process
+per published build keeps the build's validation context loaded and validates uploads one at a
+time; an upload past the time limit is stopped by killing that process (a new one starts on the
+next upload), so the service answers 504 and goes on. Uploads queued behind the stopped one are
+answered 503 (retry). Reports come back pickled and are rendered in the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..config import Settings
+from ..errors import UserError
+from ..ingest.rdf_files import _position
+from ..remote import open_store
+from ..validate import Report, context_for, graph_of, validate
+
+# pySHACL's time grows with the triples (about 30 s for the 11,000 triples of all the curated PTCEs,
+# 20 s for 50,000 unrelated triples on 2 cores) and Oxigraph's RDF/XML parser with the nesting depth
+# (1 s at depth 5,000, 35 s at 20,000): a 10 MB file could hold minutes of work for either.
+UPLOAD_TRIPLE_LIMIT = 50_000
+UPLOAD_XML_DEPTH = 500
+_XML_TAG = re.compile(rb"<(/?)[A-Za-z_][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+
+
+class ValidationPool:
+    """The worker process of the build being served (replaced when the build changes or is killed)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._build: str | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _current(self, build: str) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._build != build:
+                self._stop()
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._build = build
+            return self._pool
+
+    def _stop(self, kill: bool = False) -> None:
+        if self._pool is None:
+            return
+        if kill:  # the only way to stop a running task: its process (no public API for it)
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+
+    async def validate(self, settings: Settings, build: str, directory: Path | None, body: bytes,
+                       extension: str, name: str, timeout: float) -> Report:
+        pool = self._current(build)
+        future = asyncio.get_running_loop().run_in_executor(
+            pool, validate_upload, settings, build, directory, body, extension, name)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            with self._lock:
+                if self._pool is pool:
+                    self._stop(kill=True)
+            raise UserError(f"validation stopped after {timeout:g} s (PTCEKB_VALIDATION_TIMEOUT): send a smaller "
+                            f"description / validation arrêtée après {timeout:g} s", http_status=504) from None
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._stop()
+            raise UserError("the validation worker was stopped by another upload's time limit: retry / "
+                            "validation interrompue, réessayer", http_status=503) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop(kill=True)
+
+
+def validate_upload(settings: Settings, build: str, directory: Path | None, body: bytes, extension: str,
+                    name: str) -> Report:
+    """In the worker: check the limits, parse, validate against the build's context."""
+    rdf_format = ox.RdfFormat.from_extension(extension)
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        depth = deepest = 0
+        for match in _XML_TAG.finditer(body):
+            depth += -1 if match.group(1) else 0 if match.group(2) else 1
+            deepest = max(deepest, depth)
+            if deepest > UPLOAD_XML_DEPTH:
+                raise UserError(f"RDF/XML nested deeper than {UPLOAD_XML_DEPTH} elements / imbrication trop "
+                                f"profonde", http_status=413)
+    triples = []
+    try:
+        for quad in ox.parse(body, format=rdf_format):
+            if len(triples) == UPLOAD_TRIPLE_LIMIT:
+                raise UserError(f"more than {UPLOAD_TRIPLE_LIMIT:,} triples: validation is for the description of "
+                                f"a few PTCEs / plus de {UPLOAD_TRIPLE_LIMIT:,} triplets", http_status=413)
+            triples.append(quad.triple)
+    except SyntaxError as exc:  # as parse_bytes: the line and column
+        raise UserError(f"{name}:{_position(exc)} {exc.msg}", exit_code=2) from None
+    store = ox.Store.read_only(str(directory)) if directory is not None else open_store(settings)
+    return validate(graph_of(triples), context_for(store, settings, directory or build))
