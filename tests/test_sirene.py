@@ -13,6 +13,9 @@ import hashlib
 import io
 import os
 import re
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -320,6 +323,31 @@ def test_interrupted_run_leaves_the_previous_graph(combined):
     assert os.readlink(combined) == target and count(combined) == before
     assert hashlib.sha256(derived.read_bytes()).hexdigest() == digest
     assert not list(derived.parent.glob("*.partial"))
+
+
+def test_killed_run_leaves_the_previous_graph(combined, tmp_path):
+    """kill -9 while the stock files are read into a new build: the previous build stays served."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from sirene_generate import generate  # fictional rows in the real layout
+
+    generate(100_000, tmp_path, as_zip=False)
+    before, target = count(combined), os.readlink(combined)
+    derived = combined.with_name(combined.name + ".sirene")
+    digest = hashlib.sha256((derived / "sirene.nt").read_bytes()).hexdigest()
+    builds = combined.with_name(combined.name + ".builds")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ptcekb.cli", "ingest", "sirene", "--store", str(combined),
+         "--unites-legales", str(tmp_path / "StockUniteLegale_utf8.csv"),
+         "--etablissements", str(tmp_path / "StockEtablissement_utf8.csv")],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (list(builds.glob("*.partial")) and any(p.stat().st_size for p in derived.glob("sirene.nt.*.partial"))):
+        assert process.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
+        time.sleep(0.01)
+    process.kill()
+    process.wait()
+    assert os.readlink(combined) == target and count(combined) == before
+    assert hashlib.sha256((derived / "sirene.nt").read_bytes()).hexdigest() == digest
 
 
 def test_rebuild_keeps_the_sirene_graph(combined):

@@ -754,51 +754,102 @@ def read_establishments(stock: StockFile, writer: Writer, kept: set[bytes], prot
 # Loading N-Triples into a store with bounded memory
 # --------------------------------------------------------------------------------------------
 
-def load_ntriples(store: ox.Store, path: Path, graph: ox.NamedNode) -> None:
-    """Bulk-load an N-Triples file into ``graph``, in blocks of LOAD_BLOCK bytes on LOAD_THREADS threads.
+class GraphLoader:
+    """Bulk-loads N-Triples into a store while they are being produced.
 
-    One ``bulk_load`` of a large file takes ~1.7 GB whatever the number of cores; blocks keep the
-    loader's memory bounded, and threads (pyoxigraph releases the GIL) keep both cores busy.
+    ``write`` takes whole lines for ``graph``; they are cut into blocks of LOAD_BLOCK bytes, each
+    loaded by one ``bulk_load`` call on one of LOAD_THREADS threads. pyoxigraph releases the GIL
+    while loading, so the stock files are read on one core while the other loads. Blocks bound the
+    loader's memory (one ``bulk_load`` of a large file takes ~1.7 GB whatever the number of cores);
+    the one-slot queue makes the producer wait when the loaders fall behind. ``load`` queues a
+    block of whole lines (blank node labels do not carry over from one block to the next).
+
+    Used as a context manager: on a clean exit every block is loaded (a loading error is raised
+    then); after an exception the blocks not yet started are dropped.
     """
-    blocks: queue.Queue = queue.Queue(maxsize=1)
-    errors: list[BaseException] = []
 
-    def work() -> None:
+    def __init__(self, store: ox.Store, graph: ox.NamedNode):
+        self.store, self.graph = store, graph
+        self._blocks: queue.Queue = queue.Queue(maxsize=1)
+        self._errors: list[BaseException] = []
+        self._pending: list[str] = []
+        self._size = 0
+        self._workers = [threading.Thread(target=self._work, daemon=True) for _ in range(LOAD_THREADS)]
+        for worker in self._workers:
+            worker.start()
+
+    def _work(self) -> None:
         while True:
-            block = blocks.get()
-            if block is None:
+            item = self._blocks.get()
+            if item is None:
                 return
-            if errors:
+            if self._errors:
                 continue
             try:
-                store.bulk_load(block, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
+                self.store.bulk_load(item, format=ox.RdfFormat.N_TRIPLES, to_graph=self.graph)
+            except BaseException as exc:  # reported by the producer
+                self._errors.append(exc)
 
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(LOAD_THREADS)]
-    for worker in workers:
-        worker.start()
-    try:
-        with open(path, "rb") as stream:
-            rest = b""
-            while not errors:
-                block = stream.read(LOAD_BLOCK)
-                if not block:
-                    break
-                block = rest + block
-                cut = block.rfind(b"\n") + 1
-                rest, block = block[cut:], block[:cut]
-                if block:
-                    blocks.put(block)
-            if rest.strip() and not errors:
-                blocks.put(rest)
-    finally:
-        for _ in workers:
-            blocks.put(None)
-        for worker in workers:
-            worker.join()
-    if errors:
-        raise UserError(f"cannot load {path}: {errors[0]}")
+    def _raise_error(self) -> None:
+        if self._errors:
+            raise UserError(f"cannot load the N-Triples into {self.graph.value}: {self._errors[0]}")
+
+    def load(self, data: bytes) -> None:
+        self._raise_error()
+        self._blocks.put(data)
+
+    def write(self, text: str) -> None:
+        self._pending.append(text)
+        self._size += len(text)
+        if self._size >= LOAD_BLOCK:
+            self._send()
+
+    def _send(self) -> None:
+        if self._pending:
+            block, self._pending, self._size = "".join(self._pending).encode("utf-8"), [], 0
+            self.load(block)
+
+    def __enter__(self) -> "GraphLoader":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if kind is None:
+                self._send()
+            else:
+                self._errors.append(value)  # the workers skip what is left
+        finally:
+            for _ in self._workers:
+                self._blocks.put(None)
+            for worker in self._workers:
+                worker.join()
+        if kind is None:
+            self._raise_error()
+
+
+def load_ntriples(store: ox.Store, path: Path, graph: ox.NamedNode) -> None:
+    """Bulk-load an N-Triples file into ``graph`` with bounded memory (a rebuild carrying the SIRENE graph)."""
+    with open(path, "rb") as stream, GraphLoader(store, graph) as loader:
+        rest = b""
+        for block in iter(lambda: stream.read(LOAD_BLOCK), b""):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                loader.load(block[:cut])
+        if rest.strip():
+            loader.load(rest)
+
+
+class _Tee:
+    """Text written to several sinks (the N-Triples file kept for rebuilds, and the loader)."""
+
+    def __init__(self, *sinks):
+        self.sinks = sinks
+
+    def write(self, text: str) -> None:
+        for sink in self.sinks:
+            sink.write(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -911,34 +962,41 @@ def ingest_sirene(settings: Settings, units_path: Path, establishments_path: Pat
     rejects = Rejects(directory / "rejects.csv", summary)
     hashes: dict[str, str] = {}
     hashers = [_hash_in_background(s.path, hashes) for s in (units, establishments) if s is not None]
+    graph = iri(ns.graph("sirene"))
+    seconds = summary.seconds
     try:
-        with open(partial, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as stream:
-            writer = Writer(ns, ref, stream, summary, rejects)
-            kept, protected, problems = read_units(units, writer, ref, referenced, rejects, candidates)
-            summary.seconds["legal units"] = round(time.monotonic() - clock, 2)
-            found_sirets: set[str] = set()
-            if establishments is not None:
+        with location.building() as build:
+            store, old_meta = _start_build(settings, published, current, build, seconds)
+            tick = time.monotonic()
+            with open(partial, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as stream, \
+                    GraphLoader(store, graph) as loader:
+                writer = Writer(ns, ref, _Tee(stream, loader), summary, rejects)
+                kept, protected, problems = read_units(units, writer, ref, referenced, rejects, candidates)
+                seconds["legal units"] = round(time.monotonic() - tick, 2)
+                found_sirets: set[str] = set()
+                if establishments is not None:
+                    tick = time.monotonic()
+                    found_sirets = read_establishments(establishments, writer, kept, protected, referenced_sirets, rejects)
+                    seconds["establishments"] = round(time.monotonic() - tick, 2)
+                writer.flush()
                 tick = time.monotonic()
-                found_sirets = read_establishments(establishments, writer, kept, protected, referenced_sirets, rejects)
-                summary.seconds["establishments"] = round(time.monotonic() - tick, 2)
-            writer.flush()
-        rejects.close()
-        for hasher in hashers:
-            hasher.join()
-        kept_str = {s.decode() for s in kept}
-        del kept, protected
-        link_report = _link_members(members, kept_str, problems, found_sirets, candidates)
-        _write_members(directory / "membres.csv", link_report)
+            seconds["store: load after reading"] = round(time.monotonic() - tick, 2)
+            rejects.close()
+            for hasher in hashers:
+                hasher.join()
+            kept_str = {s.decode() for s in kept}
+            del kept, protected
+            link_report = _link_members(members, kept_str, problems, found_sirets, candidates)
+            _write_members(directory / "membres.csv", link_report)
 
-        inputs = [{"name": s.path.name, "member": s.member, "bytes": s.path.stat().st_size, "sha256": hashes.get(str(s.path)),
-                   "columns": summary.layouts.get(s.path.name)} for s in (units, establishments) if s is not None]
-        provenance = {"ingested": started.isoformat(), "inputs": inputs, "tool": f"ptcekb {__version__}"}
-
-        tick = time.monotonic()
-        summary.triples = _publish(settings, location, current, partial, provenance, started, summary.seconds)
-        summary.seconds["store"] = round(time.monotonic() - tick, 2)
+            inputs = [{"name": s.path.name, "member": s.member, "bytes": s.path.stat().st_size,
+                       "sha256": hashes.get(str(s.path)), "columns": summary.layouts.get(s.path.name)}
+                      for s in (units, establishments) if s is not None]
+            provenance = {"ingested": started.isoformat(), "inputs": inputs, "tool": f"ptcekb {__version__}"}
+            summary.triples = _finish_build(settings, store, graph, old_meta, provenance, started, seconds)
+            del store
         os.replace(partial, directory / "sirene.nt")
-        summary.seconds["total"] = round(time.monotonic() - clock, 2)
+        seconds["total"] = round(time.monotonic() - clock, 2)
         (directory / "sirene.json").write_text(
             json.dumps({**provenance, "summary": summary.__dict__}, ensure_ascii=False, indent=2), encoding="utf-8")
     except BaseException:
@@ -983,62 +1041,60 @@ def _write_members(path: Path, rows: list[dict]) -> None:
         out.writerows(rows)
 
 
-def _publish(settings: Settings, location: StoreLocation, current: Path, nt: Path, provenance: dict,
-             started: datetime, seconds: dict) -> int:
-    """A new build: the published one's other graphs, the new SIRENE graph, the updated meta graph.
+def _start_build(settings: Settings, published: ox.Store, current: Path, build: Path,
+                 seconds: dict) -> tuple[ox.Store, list]:
+    """Open the new build's store; return it with the published meta quads.
 
-    The other graphs are either cloned with the build (SST files hard-linked, as ``/update`` does)
-    and the old SIRENE graph removed, when that graph is small; or copied graph by graph (dump and
-    bulk load, ~50,000 triples/s) when removing the old SIRENE graph would cost more (pyoxigraph
-    removes ~16,000 triples/s, so the clone wins only below a tenth).
+    When the published SIRENE graph is small, the build starts as a clone of the published one (SST
+    files hard-linked, as ``/update`` does) with the SIRENE and meta graphs removed; otherwise it
+    starts empty and the other graphs are copied, one ``bulk_load`` each (removing a large graph is
+    slower than copying the others: pyoxigraph removes ~16,000 triples/s and loads ~100,000). The
+    copy is done before the stock files are read: loading a whole graph (blank nodes must stay in
+    one call) alongside the SIRENE blocks would raise the peak memory by ~300 MB.
     """
     ns = settings.ns
     graph, meta = iri(ns.graph("sirene")), iri(ns.meta_graph)
-    old = ox.Store.read_only(str(current))
-    sizes = {q.subject.value: int(q.object.value) for q in old.quads_for_pattern(
-        None, iri("http://rdfs.org/ns/void#triples"), None, meta) if q.subject.value != ns.dataset}
-    old_sirene = sizes.get(graph.value, 0)
-    others = sum(n for g, n in sizes.items() if g != graph.value)
-    meta_quads = list(_meta(settings, old, provenance, started, None))
+    old_meta = list(published.quads_for_pattern(None, None, None, meta))
     tick = time.monotonic()
-    with location.building() as directory:
-        if old_sirene <= others * 0.1:
-            clone_build(current, directory)
-            store = ox.Store(str(directory))
-            for name in (graph, meta):
-                if store.contains_named_graph(name):
-                    store.remove_graph(name)
-        else:
-            store = ox.Store(str(directory))
-            for name in old.named_graphs():
-                if name not in (graph, meta):
-                    store.bulk_load(old.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name),
-                                    format=ox.RdfFormat.N_TRIPLES, to_graph=name)
-        seconds["store: other graphs"] = round(time.monotonic() - tick, 2)
+    if _clone_is_cheaper(settings, old_meta):
+        clone_build(current, build)
+        store = ox.Store(str(build))
+        for name in (graph, meta):
+            if store.contains_named_graph(name):
+                store.remove_graph(name)
+    else:
+        store = ox.Store(str(build))
+        for name in published.named_graphs():
+            if name not in (graph, meta):
+                store.bulk_load(published.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name),
+                                format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+    seconds["store: start"] = round(time.monotonic() - tick, 2)
+    return store, old_meta
+
+
+def _clone_is_cheaper(settings: Settings, meta_quads: list) -> bool:
+    sirene = settings.ns.graph("sirene")
+    sizes = {q.subject.value: int(q.object.value) for q in meta_quads
+             if q.predicate.value == "http://rdfs.org/ns/void#triples" and q.subject.value != settings.ns.dataset}
+    return sizes.get(sirene, 0) <= sum(n for g, n in sizes.items() if g != sirene) * 0.1
+
+
+def _finish_build(settings: Settings, store: ox.Store, graph: ox.NamedNode, old_meta: list, provenance: dict,
+                  started: datetime, seconds: dict) -> int:
+    """Describe the loaded SIRENE graph in graph/meta, compact the build; return the graph's size."""
+    tick = time.monotonic()
+    (row,) = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+    count = int(row["n"].value)
+    meta = iri(settings.ns.meta_graph)
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, meta)
+                      for t in _meta_triples(settings, old_meta, provenance, started, count))
+    store.flush()
+    seconds["store: count and meta"] = round(time.monotonic() - tick, 2)
+    if count >= OPTIMIZE_FROM:  # many blocks loaded: compact them (small graphs are not worth it)
         tick = time.monotonic()
-        load_ntriples(store, nt, graph)
-        seconds["store: load"] = round(time.monotonic() - tick, 2)
-        (row,) = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
-        count = int(row["n"].value)
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, meta)
-                          for t in _meta(settings, old, provenance, started, count, meta_quads))
-        store.flush()
-        if count >= OPTIMIZE_FROM:  # many blocks loaded: compact them (small graphs are not worth it)
-            tick = time.monotonic()
-            store.optimize()
-            seconds["store: optimize"] = round(time.monotonic() - tick, 2)
-        del store
+        store.optimize()
+        seconds["store: optimize"] = round(time.monotonic() - tick, 2)
     return count
-
-
-def _meta(settings: Settings, old: ox.Store, provenance: dict, started: datetime, count: int | None,
-          quads: list | None = None):
-    """graph/meta of the published build without its SIRENE description, plus the new one.
-
-    With ``count`` None, return the published meta quads (read before the build directory is made)."""
-    if count is None:
-        return list(old.quads_for_pattern(None, None, None, iri(settings.ns.meta_graph)))
-    return _meta_triples(settings, quads, provenance, started, count)
 
 
 def _meta_triples(settings: Settings, quads: list, provenance: dict, started: datetime, count: int) -> Iterator[ox.Triple]:
