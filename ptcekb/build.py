@@ -93,15 +93,8 @@ def sha256(path: Path) -> str:
 def _meta_triples(settings: Settings, records: list[GraphRecord], started: datetime, ended: datetime) -> Iterator[ox.Triple]:
     """DCAT/VoID/PROV description of the dataset and of each graph."""
     ns = settings.ns
-    dataset, activity, agent = iri(ns.dataset), iri(ns.meta_graph + "#build"), ox.BlankNode()
-    yield triple(activity, RDF.type, iri(PROV.Activity))
-    yield triple(activity, RDFS.label, text("ptcekb build"))
-    yield triple(activity, PROV.startedAtTime, typed(started.isoformat(), XSD.dateTime))
-    yield triple(activity, PROV.endedAtTime, typed(ended.isoformat(), XSD.dateTime))
-    yield triple(activity, PROV.wasAssociatedWith, agent)
-    yield triple(agent, RDF.type, iri(PROV.SoftwareAgent))
-    yield triple(agent, RDFS.label, text("ptcekb"))
-    yield triple(agent, OWL.versionInfo, text(__version__))
+    dataset, activity = iri(ns.dataset), iri(ns.meta_graph + "#build")
+    yield from activity_triples(activity, "ptcekb build", started, ended)
 
     for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
         yield triple(dataset, RDF.type, iri(cls))
@@ -124,6 +117,19 @@ def _meta_triples(settings: Settings, records: list[GraphRecord], started: datet
     for record in records:
         yield triple(dataset, VOID.subset, iri(record.graph))
         yield from describe_graph(settings, record, activity, ended)
+
+
+def activity_triples(activity: ox.NamedNode, label: str, started: datetime, ended: datetime) -> Iterator[ox.Triple]:
+    """The PROV activity that wrote graph/meta (a build, an ingest), run by ptcekb."""
+    agent = ox.BlankNode()
+    yield triple(activity, RDF.type, iri(PROV.Activity))
+    yield triple(activity, RDFS.label, text(label))
+    yield triple(activity, PROV.startedAtTime, typed(started.isoformat(), XSD.dateTime))
+    yield triple(activity, PROV.endedAtTime, typed(ended.isoformat(), XSD.dateTime))
+    yield triple(activity, PROV.wasAssociatedWith, agent)
+    yield triple(agent, RDF.type, iri(PROV.SoftwareAgent))
+    yield triple(agent, RDFS.label, text("ptcekb"))
+    yield triple(agent, OWL.versionInfo, text(__version__))
 
 
 def describe_graph(settings: Settings, record: GraphRecord, activity: ox.NamedNode, ended: datetime) -> Iterator[ox.Triple]:

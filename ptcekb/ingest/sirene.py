@@ -48,7 +48,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import UserError
 from ..identifiers import siren_problem, siret_problem
-from ..namespaces import (CONCEPT, DCAT, DCTERMS, GEO, LICENCE_OUVERTE, LOCN, ORG, OWL, PROV, PTCE, RDF, RDFS,
+from ..namespaces import (CONCEPT, DCAT, DCTERMS, GEO, LICENCE_OUVERTE, LOCN, ORG, PROV, PTCE, RDF, RDFS,
                           ROV, SKOS, SPDX, XSD, Namespaces)
 from ..rdf import iri, text, triple, typed
 from ..store import StoreLocation, clone_build
@@ -612,6 +612,40 @@ def _scan(stock: StockFile, first: list[bytes], chunks: Iterator[list[bytes]], n
     return rows
 
 
+def _start_reading(stock: StockFile, writer: Writer, required: tuple[str, ...],
+                   what: str) -> tuple[str, list[bytes], Iterator[list[bytes]], dict[str, int]]:
+    """(file name, first chunk of lines, the next chunks, column index by name) of a stock file."""
+    writer._file = name = stock.path.name
+    chunks = stock.chunks()
+    first = next(chunks, None)
+    if not first or not first[0].strip():
+        raise UserError(f"{stock.path}: empty file / fichier vide", exit_code=2)
+    col = stock.header(first[0], required, what)
+    writer.summary.layouts[name] = len(col)
+    return name, first, chunks, col
+
+
+def _quoted(stock: StockFile, line: bytes, line_no: int, pending: list, rejects: Rejects, ncols: int, slow) -> bool:
+    """Hand a line with a double quote to ``slow`` through the csv module; True while its record
+    stays open (a quoted field going on on the next lines)."""
+    for number, fields in _records(stock, [line], line_no, pending, rejects, ncols):
+        slow(number, fields)
+    return bool(pending)
+
+
+def _split(line: bytes, name: str, line_no: int, ncols: int, rejects: Rejects, id_width: int) -> list[str] | None:
+    """The fields of a quote-free line, or None once it is rejected (not UTF-8, wrong field count)."""
+    try:
+        fields = line.decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        rejects.add(name, line_no, line[:id_width].decode("ascii", "replace"), "broken line", "not UTF-8")
+        return None
+    if len(fields) != ncols:
+        rejects.add(name, line_no, fields[0][:9], "broken line", f"{len(fields)} fields, but the header has {ncols} columns")
+        return None
+    return fields
+
+
 def read_units(stock: StockFile, writer: Writer, ref: Reference, referenced: set[str], rejects: Rejects,
                candidates: dict[str, list]) -> tuple[set[bytes], set[bytes], dict[str, str]]:
     """Stream the legal units; return the kept SIRENs, the protected ones, and problems of referenced SIRENs."""
@@ -620,14 +654,8 @@ def read_units(stock: StockFile, writer: Writer, ref: Reference, referenced: set
     referenced_b = {s.encode() for s in referenced}
     ess_b = {c.encode() for c in ref.ess_categories}
     problems: dict[str, str] = {}
-    writer._file = name = stock.path.name
-    chunks = stock.chunks()
-    first = next(chunks, None)
-    if not first or not first[0].strip():
-        raise UserError(f"{stock.path}: empty file / fichier vide", exit_code=2)
-    col = stock.header(first[0], UNIT_REQUIRED, "legal-unit")
+    name, first, chunks, col = _start_reading(stock, writer, UNIT_REQUIRED, "legal-unit")
     ncols = len(col)
-    writer.summary.layouts[name] = ncols
     cat_i, ess_i, siren_i = col["categorieJuridiqueUniteLegale"], col["economieSocialeSolidaireUniteLegale"], col["siren"]
     low = min(cat_i, ess_i)
     splits = ncols - low  # rsplit on that many commas: tail[1:] are the columns from `low` on
@@ -666,9 +694,7 @@ def read_units(stock: StockFile, writer: Writer, ref: Reference, referenced: set
             if not line:
                 continue
             if b'"' in line:
-                for line_no, fields in _records(stock, [line], start + offset, pending, rejects, ncols):
-                    slow(line_no, fields)
-                if pending:
+                if _quoted(stock, line, start + offset, pending, rejects, ncols, slow):
                     return offset + 1
                 continue
             tail = line.rsplit(b",", splits)
@@ -677,16 +703,9 @@ def read_units(stock: StockFile, writer: Writer, ref: Reference, referenced: set
                             f"{line.count(b',') + 1} fields, but the header has {ncols} columns")
                 continue
             if tail[ess_t] == b"O" or tail[cat_t] in ess_b or line[:9] in referenced_b:
-                try:
-                    fields = line.decode("utf-8").split(",")
-                except UnicodeDecodeError:
-                    rejects.add(name, start + offset, line[:9].decode("ascii", "replace"), "broken line", "not UTF-8")
-                    continue
-                if len(fields) != ncols:
-                    rejects.add(name, start + offset, fields[0][:9], "broken line",
-                                f"{len(fields)} fields, but the header has {ncols} columns")
-                    continue
-                keep(start + offset, fields)
+                fields = _split(line, name, start + offset, ncols, rejects, 9)
+                if fields is not None:
+                    keep(start + offset, fields)
         return len(lines)
 
     writer.summary.unit_rows += _scan(stock, first, chunks, ncols, rejects, fast, slow, writer.flush)
@@ -697,14 +716,8 @@ def read_establishments(stock: StockFile, writer: Writer, kept: set[bytes], prot
                         referenced_sirets: set[str], rejects: Rejects) -> set[str]:
     """Stream the establishments; write those of kept units; return the referenced SIRETs found."""
     found: set[str] = set()
-    writer._file = name = stock.path.name
-    chunks = stock.chunks()
-    first = next(chunks, None)
-    if not first or not first[0].strip():
-        raise UserError(f"{stock.path}: empty file / fichier vide", exit_code=2)
-    col = stock.header(first[0], ESTABLISHMENT_REQUIRED, "establishment")
+    name, first, chunks, col = _start_reading(stock, writer, ESTABLISHMENT_REQUIRED, "establishment")
     ncols = len(col)
-    writer.summary.layouts[name] = ncols
     siren_i, siret_i = col["siren"], col["siret"]
 
     def keep(line_no: int, fields: list[str]) -> None:
@@ -721,29 +734,15 @@ def read_establishments(stock: StockFile, writer: Writer, kept: set[bytes], prot
     def fast(lines: list[bytes], i: int, start: int, pending: list) -> int:
         for offset in range(i, len(lines)):
             line = lines[offset]
-            if line[:9] not in kept:
-                if b'"' in line:  # a quoted SIREN, or a quoted field that runs over the next lines
-                    for line_no, fields in _records(stock, [line], start + offset, pending, rejects, ncols):
-                        slow(line_no, fields)
-                    if pending:
-                        return offset + 1
-                continue
-            if b'"' in line:
-                for line_no, fields in _records(stock, [line], start + offset, pending, rejects, ncols):
-                    slow(line_no, fields)
-                if pending:
+            if b'"' in line:  # a quoted SIREN, or a quoted field that may run over the next lines
+                if _quoted(stock, line, start + offset, pending, rejects, ncols, slow):
                     return offset + 1
                 continue
-            try:
-                fields = line.decode("utf-8").split(",")
-            except UnicodeDecodeError:
-                rejects.add(name, start + offset, line[:14].decode("ascii", "replace"), "broken line", "not UTF-8")
+            if line[:9] not in kept:
                 continue
-            if len(fields) != ncols:
-                rejects.add(name, start + offset, fields[0][:9], "broken line",
-                            f"{len(fields)} fields, but the header has {ncols} columns")
-                continue
-            keep(start + offset, fields)
+            fields = _split(line, name, start + offset, ncols, rejects, 14)
+            if fields is not None:
+                keep(start + offset, fields)
         return len(lines)
 
     writer.summary.establishment_rows += _scan(stock, first, chunks, ncols, rejects, fast, slow, writer.flush)
@@ -1099,8 +1098,7 @@ def _finish_build(settings: Settings, store: ox.Store, graph: ox.NamedNode, old_
 
 def _meta_triples(settings: Settings, quads: list, provenance: dict, started: datetime, count: int) -> Iterator[ox.Triple]:
     """graph/meta of the published build without its SIRENE description, plus the new one."""
-    from ..build import GraphRecord, describe_graph
-    from .. import __version__ as version
+    from ..build import GraphRecord, activity_triples, describe_graph
 
     ns = settings.ns
     graph = iri(ns.graph("sirene"))
@@ -1127,15 +1125,7 @@ def _meta_triples(settings: Settings, quads: list, provenance: dict, started: da
             total += int(q.object.value)
         yield q.triple
     ended = datetime.now(timezone.utc).replace(microsecond=0)
-    agent = ox.BlankNode()
-    yield triple(activity, RDF.type, iri(PROV.Activity))
-    yield triple(activity, RDFS.label, text("ptcekb ingest sirene"))
-    yield triple(activity, PROV.startedAtTime, typed(started.isoformat(), XSD.dateTime))
-    yield triple(activity, PROV.endedAtTime, typed(ended.isoformat(), XSD.dateTime))
-    yield triple(activity, PROV.wasAssociatedWith, agent)
-    yield triple(agent, RDF.type, iri(PROV.SoftwareAgent))
-    yield triple(agent, RDFS.label, text("ptcekb"))
-    yield triple(agent, OWL.versionInfo, text(version))
+    yield from activity_triples(activity, "ptcekb ingest sirene", started, ended)
     yield triple(dataset, iri(VOID_SUBSET), graph)
     yield triple(dataset, iri(VOID_TRIPLES), typed(total + count, XSD.integer))
     source = _source(Path("sirene.nt"), provenance)

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import os
-import shutil
 import threading
-from pathlib import Path
 from typing import Callable
 
 import pyoxigraph as ox
@@ -26,7 +23,7 @@ from fastapi.responses import Response
 from ..errors import UserError
 from ..namespaces import PREFIXES
 from ..query import one_line
-from ..store import StoreLocation
+from ..store import StoreLocation, clone_build
 from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 from .sparql import (CORS_HEADERS, ProtocolError, check_federation, checked_analysis, content_type, error_response,
@@ -56,28 +53,13 @@ def authorize(request: Request) -> None:
         raise ProtocolError(403, "403: wrong token / jeton refusé")
 
 
-def _clone(source: Path, target: Path) -> None:
-    """Copy a RocksDB directory: immutable ``.sst`` files are hard-linked, the others copied."""
-    for entry in source.iterdir():
-        destination = target / entry.name
-        if entry.is_dir():
-            shutil.copytree(entry, destination)
-        elif entry.suffix == ".sst":
-            try:
-                os.link(entry, destination)
-            except OSError:
-                shutil.copy2(entry, destination)
-        elif entry.name != "LOCK":
-            shutil.copy2(entry, destination)
-
-
 def write(settings, apply: Callable[[ox.Store], object]):
     """Apply ``apply`` to a copy of the published build and publish the copy (one writer at a time)."""
     location = StoreLocation(settings.store)
     with _write_lock:
         try:
             with location.building() as directory:
-                _clone(location.current(), directory)
+                clone_build(location.current(), directory)
                 store = ox.Store(str(directory))
                 failure = None
                 try:
