@@ -6,7 +6,10 @@ The same data (``ptcekb dump`` of the built store, COG included) served by:
 * Oxigraph: ``oxigraph serve-read-only --union-default-graph`` on its own copy, loaded with
   ``oxigraph load`` from the dump;
 * rdflib-endpoint: ``rdflib-endpoint serve kb.nq`` (in-memory rdflib ``Dataset``, union default
-  graph); its load time is reported.
+  graph); its load time is reported;
+* and two floors, ``bench/sparql_floor.py``, answering a constant empty result (no data, no
+  query): a bare ASGI app on uvicorn (any Python service), and FastAPI with ptcekb's middleware
+  (any endpoint built as ptcekb is).
 
 The servers run one at a time (2 cores: a server never competes with another). For every query
 of the mix: median latency with one keep-alive client (``http.client``, sequential), then
@@ -244,6 +247,9 @@ def main() -> int:
         Target("ptcekb", [sys.executable, "-m", "ptcekb.cli", "serve", "--store", str(store),
                           "--port", str(args.port + 1)], args.port + 1),
     ]
+    floor = [sys.executable, str(ROOT / "bench" / "sparql_floor.py")]
+    targets.append(Target("floor: uvicorn", [*floor, "--port", str(args.port + 3)], args.port + 3))
+    targets.append(Target("floor: FastAPI", [*floor, "--fastapi", "--port", str(args.port + 4)], args.port + 4))
     if not args.skip_rdflib:
         targets.append(Target("rdflib-endpoint", [str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1",
                                                   "--port", str(args.port + 2), str(nq)], args.port + 2, path="/"))
