@@ -22,6 +22,7 @@ _TOKEN = re.compile(r'''
 ''', re.VERBOSE | re.DOTALL)
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+KEYWORDS = frozenset((*QUERY_FORMS, "PREFIX", "FROM", "SERVICE", "LOAD"))  # the ones analyse looks at
 MAX_NESTING = 256  # groups, expressions and lists deeper than this are refused: the engines' recursive
 # parsers overflow their stack a few thousand levels down (a crash, not an error), and no real query nests so
 OPENING, CLOSING = "{([", "})]"
@@ -54,7 +55,9 @@ def analyse(text: str) -> Analysis:
         if kind != "name" or ":" in value:
             continue
         keyword = value.upper()
-        following = [t for t in tokens[index + 1:index + 4]]
+        if keyword not in KEYWORDS:
+            continue
+        following = tokens[index + 1:index + 4]
         if keyword == "PREFIX" and len(following) >= 2 and following[0][0] == "name" and following[1][0] == "iri":
             prefixes[following[0][1].rstrip(":")] = following[1][1][1:-1]
         elif keyword in QUERY_FORMS and out.form is None:

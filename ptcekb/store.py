@@ -39,6 +39,14 @@ class StoreLocation:
             raise UserError(f"no knowledge base at {self.path}: run `ptcekb build` first")
         return self.path.resolve()
 
+    def published(self) -> str:
+        """The target of the publication link: one readlink(2), cheap enough for every request to
+        notice a rebuild (``current`` resolves the whole path)."""
+        try:
+            return os.readlink(self.path)
+        except OSError:
+            raise UserError(f"no knowledge base at {self.path}: run `ptcekb build` first") from None
+
     @contextmanager
     def building(self) -> Iterator[Path]:
         """Yield a fresh directory for a build; publish it only if the block succeeds."""

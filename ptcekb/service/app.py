@@ -34,7 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.kb = KnowledgeBase(settings)
     app.state.templates = Jinja2Templates(env=environment(), context_processors=[_page_language])
-    for module in (home, api_docs, health, sparql, description, dumps, update, validation, vocabulary, resources, sitemap):
+    # /sparql first: routes are matched in order, and it takes most of the requests
+    for module in (sparql, home, api_docs, health, description, dumps, update, validation, vocabulary, resources, sitemap):
         app.include_router(module.router)
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],

@@ -130,7 +130,8 @@ class LanguageCookie:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        asked = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))).get("lang")
+        query = scope.get("query_string", b"")
+        asked = dict(parse_qsl(query.decode("latin-1"))).get("lang") if b"lang=" in query else None
         if asked not in LANGUAGES:
             return await self.app(scope, receive, send)
         cookie = f"{COOKIE}={asked}; Path=/; Max-Age=31536000; SameSite=Lax".encode()

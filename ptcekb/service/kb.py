@@ -33,7 +33,7 @@ class KnowledgeBase:
         self.location = StoreLocation(settings.store)
         self.remote = RemoteStore(settings.store_url, settings.query_timeout) if settings.store_url else None
         self._lock = threading.Lock()
-        self._directory: Path | None = None
+        self._link: str | None = None  # the target of the publication link being served
         self._store = None
         self._info: BuildInfo | None = None
         self._checked = 0.0
@@ -43,13 +43,14 @@ class KnowledgeBase:
         """The store being served: a pyoxigraph ``Store`` or a ``RemoteStore``."""
         if self.remote is not None:
             return self._remote_store()
-        current = self.location.current()  # a cheap readlink per call notices a rebuild
-        if current != self._directory:
+        link = self.location.published()  # a readlink per call notices a rebuild
+        if link != self._link:
             with self._lock:
-                if current != self._directory:
+                if link != self._link:
+                    current = self.location.current()
                     store = open_read_only(self.settings.store)
                     self._info = _read_info(store, current.name, current, self.settings)
-                    self._store, self._directory = store, current
+                    self._store, self._link = store, link
         return self._store
 
     def _remote_store(self) -> RemoteStore:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: each is a constant
 class Representation:
     media_type: str
     suffix: str
@@ -89,6 +90,7 @@ def _matches(media_range: str, media_type: str) -> bool:
     return media_range == media_type
 
 
+@lru_cache(maxsize=512)  # clients send the same few Accept headers again and again
 def negotiate(accept: str | None, offers: tuple[Representation, ...]) -> Representation | None:
     """The offer the client prefers (ties go to the server's order), or None when none is acceptable.
 

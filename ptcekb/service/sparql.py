@@ -132,7 +132,7 @@ def _utf8(data: bytes, what: str) -> str:
 
 async def read_operation(request: Request, name: str, direct_type: str, limit: int) -> Operation:
     """The ``query`` (or ``update``) of a GET or POST, with the parameters of the URL and the form."""
-    params = parse_qsl(request.url.query, keep_blank_values=True)
+    params = request.query_params.multi_items()  # parsed once per request, by Starlette
     if request.method in ("GET", "HEAD"):
         if name == "update":
             raise ProtocolError(400, "updates are sent with POST / les mises à jour se font par POST")
