@@ -101,6 +101,24 @@ def test_get_post_form_and_post_direct_agree(http):
         assert response.json()["boolean"] is True
 
 
+def test_default_prefixes_apply_only_where_the_query_does_not_declare_its_own(http):
+    """The engine is handed only the default prefixes a query uses (sparql_text.Analysis.default_prefixes):
+    undeclared ones still resolve, a query's own declaration wins, and names in strings or IRIs are not
+    taken for prefixes."""
+    mixed = ('SELECT ?label WHERE { ?r a igeo:Region ; igeo:codeINSEE "11" . '
+             'BIND("rdfs:label <skos:x>" AS ?label) FILTER(?r != <xsd:nothing>) }')
+    response = http.get("/sparql", params={"query": mixed}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    assert [b["label"]["value"] for b in response.json()["results"]["bindings"]] == ["rdfs:label <skos:x>"]
+    redeclared = "PREFIX igeo: <http://example.org/not-insee#> " + ASK_REGION
+    response = http.get("/sparql", params={"query": redeclared}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is False
+    unknown = "ASK { ?r a nowhere:Region }"
+    response = http.get("/sparql", params={"query": unknown})
+    assert response.status_code == 400 and "Prefix not found" in response.text
+
+
 @pytest.mark.parametrize("accept, expected", [
     ("application/sparql-results+json", "application/sparql-results+json"),
     ("application/sparql-results+xml", "application/sparql-results+xml"),

@@ -88,7 +88,8 @@ class Job:
     use_default_graph_as_union: bool = True
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
-    prefixes: dict[str, str] = field(default_factory=dict)
+    prefixes: dict[str, str] = field(default_factory=dict)  # the default prefixes the query uses
+    output_prefixes: dict[str, str] = field(default_factory=dict)  # to abbreviate Turtle, RDF/XML, JSON-LD
     base_iri: str | None = None  # to resolve relative IRIs of the query (the endpoint's URL)
 
 
@@ -165,7 +166,7 @@ def run_job(store: ox.Store, job: Job) -> Reply:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
         triples, truncated = _take(result, job.row_cap)
         extension = "ttl" if job.graph_format == "html" else job.graph_format
-        body = ox.serialize(triples, format=ox.RdfFormat.from_extension(extension), prefixes=_prefixes_for(extension, job.prefixes))
+        body = ox.serialize(triples, format=ox.RdfFormat.from_extension(extension), prefixes=_prefixes_for(extension, job.output_prefixes))
         if truncated and extension == "ttl":
             body = f"# truncated to {job.row_cap} triples (row cap)\n".encode() + body
         return Reply(200, "graph", body, truncated)

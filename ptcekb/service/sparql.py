@@ -299,7 +299,7 @@ async def _sparql(request: Request) -> Response:
         directory=str(kb.info().directory or ""), query=text,
         solutions_format=None if solutions_rep is None else ("html" if solutions_rep is HTML else _results_name(solutions_rep)),
         graph_format=None if graph_rep is None else ("html" if graph_rep is HTML else graph_rep.rdf_format.file_extension),
-        row_cap=executor.limits.row_cap, prefixes=PREFIXES, base_iri=description.endpoint_url(request), **dataset,
+        row_cap=executor.limits.row_cap, prefixes=analysis.default_prefixes(), output_prefixes=PREFIXES, base_iri=description.endpoint_url(request), **dataset,
     )
     started = time.monotonic()
     try:
