@@ -36,7 +36,7 @@ class StoreLocation:
     def current(self) -> Path:
         """The directory of the published build."""
         if not self.exists():
-            raise UserError(f"no knowledge base at {self.path}: run `ptcekb build` first")
+            raise self._absent()
         return self.path.resolve()
 
     def published(self) -> str:
@@ -45,7 +45,10 @@ class StoreLocation:
         try:
             return os.readlink(self.path)
         except OSError:
-            raise UserError(f"no knowledge base at {self.path}: run `ptcekb build` first") from None
+            raise self._absent() from None
+
+    def _absent(self) -> UserError:
+        return UserError(f"no knowledge base at {self.path}: run `ptcekb build` first")
 
     @contextmanager
     def building(self) -> Iterator[Path]:
