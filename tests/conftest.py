@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# Upstream files the tests compare against: gzipped copies kept in the repository (data/upstream/README.md).
+UPSTREAM = ROOT / "data" / "upstream"
 
 
 def ptcekb(*args: str, env: dict | None = None, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -35,13 +36,15 @@ def free_port() -> int:
 class Server:
     """``ptcekb serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, store: Path | str, env: dict | None = None, startup_timeout: float | None = None):
+    def __init__(self, store: Path | str, env: dict | None = None, startup_timeout: float | None = None,
+                 build: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # The log goes to a file: a pipe nobody reads would block the server once full.
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ptcekb.cli", "serve", "--store", str(store), "--port", str(self.port)],
+            [sys.executable, "-m", "ptcekb.cli", "serve", "--store", str(store), "--port", str(self.port),
+             *(["--build"] if build else [])],
             env={**os.environ, "CI": "1", **(env or {})}, cwd=ROOT,
             stdout=self.log, stderr=subprocess.STDOUT, text=True,
         )
@@ -107,7 +110,7 @@ REMOTE = os.environ.get("PTCEKB_TEST_STORE") == "remote"
 
 @pytest.fixture(scope="session")
 def store_dir(tmp_path_factory):
-    """Where the session's knowledge base lives; built by ``ptcekb serve`` (it builds when missing)."""
+    """Where the session's knowledge base lives; built by ``ptcekb serve --build``."""
     if not REMOTE:
         yield tmp_path_factory.mktemp("kb") / "store"
         return
@@ -126,7 +129,7 @@ def open_kb(store_dir):
 
 @pytest.fixture(scope="session")
 def server(store_dir) -> Server:
-    server = Server(store_dir)
+    server = Server(store_dir, build=True)
     yield server
     server.stop()
 

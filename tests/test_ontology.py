@@ -3,6 +3,7 @@ and OWL RL reasoning over the ontology and the built data finds no inconsistency
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import owlrl
@@ -11,7 +12,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, RDFS, SKOS, URIRef
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, UPSTREAM
 from ptcekb.namespaces import DEFAULT_BASE_IRI, ONTOLOGY_IRI, ORG, PTCE
 from ptcekb.validate import to_rdflib
 
@@ -99,7 +100,7 @@ def test_owl_rl_closure_of_ontology_and_data_is_consistent(built_store):
     # Python) take many minutes on this machine.
     for vocabulary in ("w3c/w3c-ns_org.ttl", "w3c/w3c-ns_regorg.ttl",
                        "eu-semic/cpov_2.1.2_voc.ttl", "insee/inseefr-ontologies_insee-geo.ttl"):
-        graph.parse(SHARED / "vocab" / vocabulary)
+        graph.parse(data=gzip.decompress((UPSTREAM / "vocab" / f"{vocabulary}.gz").read_bytes()), format="turtle")
     size = len(graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
     assert len(graph) > size, "reasoning inferred something"
@@ -123,11 +124,11 @@ def test_no_disjointness_is_broken_anywhere_in_the_store(built_store):
 
 
 def test_term_labels_snapshot_is_what_the_vocabularies_publish(built_store, tmp_path):
-    """ontology/term-labels.ttl regenerated from the shared vocabulary files is the committed one."""
+    """ontology/term-labels.ttl regenerated from the vocabulary files (data/upstream/vocab) is the committed one."""
     from ptcekb.ingest import term_labels
 
     target = tmp_path / "term-labels.ttl"
-    term_labels.main(["--vocab", str(SHARED / "vocab"), "--store", str(built_store), "-o", str(target)])
+    term_labels.main(["--store", str(built_store), "-o", str(target)])
     assert target.read_text(encoding="utf-8") == term_labels.SNAPSHOT.read_text(encoding="utf-8")
     assert '<http://rdf.insee.fr/def/geo#subdivisionDe> <http://www.w3.org/2000/01/rdf-schema#label> "subdivision de"@fr .' \
         in target.read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import pytest
 from ptcekb.identifiers import LA_POSTE_SIREN, compact, luhn_check_digit, luhn_valid, siren_problem, siret_problem
 from ptcekb.ingest.template import COLUMNS, REQUIRED
 
-from conftest import ROOT, SHARED, ptcekb
+from conftest import ROOT, ptcekb
 
 EXAMPLE = ROOT / "examples" / "template"
 DEMO = "https://example.org/ptce-demo/"
@@ -32,14 +32,14 @@ PREFIX geo: <http://www.opengis.net/ont/geosparql#>
 PREFIX time: <http://www.w3.org/2006/time#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
-SIRENE_SAMPLES = SHARED / "reference" / "sirene-samples"
+SIRENE_SAMPLES = ROOT / "tests" / "fixtures" / "sirene"  # real rows of INSEE's stock files (SOURCE.txt there)
 
 
 # ---------------------------------------------------------------------------------------------
 # identifiers.py
 # ---------------------------------------------------------------------------------------------
 
-# Real numbers from ../shared/reference/sirene-samples/ (INSEE open data, see its SOURCE.txt):
+# Real numbers from tests/fixtures/sirene/ (INSEE open data, see its SOURCE.txt):
 # sirene_sample_unitelegale.csv rows 1, 2 and the cooperative "CISN COOPERATIVE";
 # sirene_sample_unitelegale_2026schema.csv row 1; sirene_sample_etablissement.csv rows 1 and 2.
 REAL_SIRENS = ["005410949", "005420013", "005580113", "016750697"]
@@ -107,7 +107,6 @@ def test_helpers():
     assert luhn_check_digit("00541094") == "9"
 
 
-@pytest.mark.skipif(not SIRENE_SAMPLES.is_dir(), reason="../shared/reference/sirene-samples not available")
 def test_every_sample_number_passes():
     for name, column, check in (("sirene_sample_unitelegale.csv", "siren", siren_problem),
                                 ("sirene_sample_unitelegale_2026schema.csv", "siren", siren_problem),

@@ -1,8 +1,8 @@
 """The 2026 COG (code officiel géographique) from Etalab's ``@etalab/decoupage-administratif`` 6.0.0.
 
 The build reads a compact derived snapshot committed under ``data/reference/`` (so a fresh machine
-needs neither npm nor ``../shared``); ``ptcekb ingest cog --from DIR`` regenerates it from the
-upstream JSON files. Territories are typed with INSEE's ``igeo:`` classes and carry their code, name,
+needs no npm); ``ptcekb ingest cog`` regenerates it from the upstream JSON files, of which
+``data/upstream/cog-2026/`` keeps a gzipped copy. Territories are typed with INSEE's ``igeo:`` classes and carry their code, name,
 vintage and hierarchy; each commune and EPCI is linked to its local authority (a legal person with a
 SIREN, kept apart from its territory).
 """
@@ -10,6 +10,7 @@ SIREN, kept apart from its territory).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import unicodedata
 from collections import defaultdict
@@ -20,7 +21,6 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from ..build import sha256
 from ..errors import UserError
 from ..namespaces import LICENCE_OUVERTE, CV, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
 from ..rdf import TYPE, integer, iri, text, triple, typed
@@ -28,6 +28,7 @@ from . import BuildContext, Source
 
 VINTAGE = "2026"
 SNAPSHOT = Path("data/reference/cog-2026.json.gz")
+UPSTREAM_COPY = Path("data/upstream/cog-2026")  # Etalab's files as published, gzipped
 UPSTREAM = {
     "package": "@etalab/decoupage-administratif",
     "version": "6.0.0",
@@ -52,12 +53,12 @@ def make_snapshot(upstream_dir: Path, output: Path) -> dict:
     """Derive the compact snapshot from Etalab's JSON files; deterministic bytes for the same input."""
     data: dict = {"vintage": VINTAGE, "provenance": dict(UPSTREAM, files={})}
     for name in UPSTREAM_FILES:
-        path = Path(upstream_dir) / f"{name}.json"
+        raw = _read_upstream(Path(upstream_dir), f"{name}.json")
         try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read {path}: {exc}", exit_code=2) from None
-        data["provenance"]["files"][f"{name}.json"] = sha256(path)
+            rows = json.loads(raw)
+        except ValueError as exc:
+            raise UserError(f"cannot read {name}.json in {upstream_dir}: {exc}", exit_code=2) from None
+        data["provenance"]["files"][f"{name}.json"] = hashlib.sha256(raw).hexdigest()
         if name == "communes":
             rows = [{k: row[k] for k in COMMUNE_FIELDS if k in row} for row in rows]
         elif name in ("epci", "ept"):
@@ -72,6 +73,19 @@ def make_snapshot(upstream_dir: Path, output: Path) -> dict:
         stream.write(payload)
     partial.replace(output)
     return data
+
+
+def _read_upstream(directory: Path, name: str) -> bytes:
+    """The bytes of ``name`` as Etalab publishes it, from ``name`` or its gzipped copy ``name.gz``."""
+    plain, packed = directory / name, directory / f"{name}.gz"
+    try:
+        if plain.exists():
+            return plain.read_bytes()
+        with gzip.open(packed, "rb") as stream:
+            return stream.read()
+    except (OSError, EOFError) as exc:
+        raise UserError(f"cannot read {plain} (or {packed.name}): {getattr(exc, 'strerror', None) or exc}",
+                        exit_code=2) from None
 
 
 @lru_cache(maxsize=4)

@@ -4,7 +4,10 @@ alignments), so pages show "subdivision de" rather than ``igeo:subdivisionDe``.
 
 Maintainers regenerate the snapshot from a built store and the vocabulary files:
 
-    python -m ptcekb.ingest.term_labels --vocab ../shared/vocab --store var/store
+    python -m ptcekb.ingest.term_labels --store var/store
+
+(the vocabulary files are the gzipped copies in ``data/upstream/vocab/``, listed with their origin
+in its ``SOURCES.tsv``).
 
 Only labels the vocabularies publish are copied (French where they have it, as INSEE's geo
 ontology does; otherwise English, which the pages show in both languages): none is invented.
@@ -14,16 +17,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..config import PROJECT_ROOT
+from ..config import SOURCES_ROOT
 from ..namespaces import RDFS, SKOS, VOCAB_BASE
 from ..store import open_read_only
 
-SNAPSHOT = PROJECT_ROOT / "ontology" / "term-labels.ttl"
+SNAPSHOT = SOURCES_ROOT / "ontology" / "term-labels.ttl"
+VOCAB_COPY = Path("data/upstream/vocab")
 LABELS = (RDFS.label, SKOS.prefLabel)
 LANGUAGES = ("fr", "en")
 _USED = """SELECT DISTINCT ?t WHERE { { GRAPH ?g { ?s ?t ?o } } UNION { GRAPH ?g { ?s a ?t } } }"""
@@ -40,15 +45,18 @@ def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str,
     origin: dict[str, str] = {}
     predicates = {ox.NamedNode(p) for p in LABELS}
     for path in sorted(vocab.rglob("*")):
+        name = path.relative_to(vocab).as_posix().removesuffix(".gz")  # the file as its publisher names it
+        suffix = Path(name).suffix
         try:
-            rdf_format = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+            rdf_format = ox.RdfFormat.from_extension(suffix.lstrip("."))
         except ValueError:
-            rdf_format = ox.RdfFormat.RDF_XML if path.suffix == ".skos" else None
+            rdf_format = ox.RdfFormat.RDF_XML if suffix == ".skos" else None
         if rdf_format is None or not path.is_file():
             continue
         try:
-            quads = list(ox.parse(path=str(path), format=rdf_format, lenient=True))
-        except (SyntaxError, OSError):
+            content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            quads = list(ox.parse(content, format=rdf_format, lenient=True))
+        except (SyntaxError, OSError, EOFError):
             continue
         for quad in quads:
             subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else None
@@ -56,7 +64,7 @@ def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str,
                 lang = quad.object.language or "en"
                 if lang in LANGUAGES and lang not in labels[subject]:
                     labels[subject][lang] = " ".join(quad.object.value.split())
-                    origin.setdefault(subject, path.relative_to(vocab).as_posix())
+                    origin.setdefault(subject, name)
     return labels, origin
 
 
@@ -90,7 +98,8 @@ def _sources(vocab: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vocab", type=Path, required=True, help="directory of the vocabularies' files")
+    parser.add_argument("--vocab", type=Path, default=SOURCES_ROOT / VOCAB_COPY,
+                        help="directory of the vocabularies' files, plain or gzipped (default: data/upstream/vocab)")
     parser.add_argument("--store", type=Path, default=Path("var/store"), help="a built store (the terms it uses)")
     parser.add_argument("-o", "--output", type=Path, default=SNAPSHOT)
     args = parser.parse_args(argv)
