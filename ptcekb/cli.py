@@ -12,9 +12,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import __version__
-from .config import Settings
+from .config import SOURCES_ROOT, Settings
 from .errors import UserError
-from .ingest.cog import SNAPSHOT as COG_SNAPSHOT
+from .ingest.cog import SNAPSHOT as COG_SNAPSHOT, UPSTREAM_COPY as COG_UPSTREAM
 from .remote import open_store
 from .store import StoreLocation
 
@@ -42,7 +42,13 @@ def cmd_serve(args) -> int:
 
     settings = _settings(args)
     sock = _bind(args.host, args.port)  # before the build: a busy port fails fast
-    if not _built(settings):
+    if args.build:
+        cmd_build(args)
+    elif not _built(settings):
+        if not _is_default_store(args):  # a mistyped --store must not silently become a new 200 MB build
+            sock.close()
+            raise UserError(f"no knowledge base at {_where(settings)}; build it with: ptcekb build --store "
+                            f"{_where(settings)} (or serve with --build)")
         print(f"no knowledge base at {_where(settings)}: building it first", file=sys.stderr)
         cmd_build(args)
     app = create_app(settings)
@@ -50,6 +56,11 @@ def cmd_serve(args) -> int:
     print(f"serving {_where(settings)} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _is_default_store(args) -> bool:
+    """No --store and no PTCEKB_STORE: the store of the quickstart, which serve builds when missing."""
+    return not getattr(args, "store", None) and not os.environ.get("PTCEKB_STORE")
 
 
 def _where(settings) -> str:
@@ -202,7 +213,9 @@ def parser() -> argparse.ArgumentParser:
     build = command("build", cmd_build, "build every source into the store (atomic)")
     build.add_argument("--base-iri", help="base IRI of minted resources (PTCEKB_BASE_IRI)")
 
-    serve = command("serve", cmd_serve, "serve the knowledge base over HTTP (builds it first if missing)")
+    serve = command("serve", cmd_serve, "serve the knowledge base over HTTP (the default store is built first if "
+                                        "missing; another store only with --build)")
+    serve.add_argument("--build", action="store_true", help="build the knowledge base from the sources before serving")
     serve.add_argument("--base-iri", help="base IRI used if a build is needed (PTCEKB_BASE_IRI)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -227,8 +240,9 @@ def parser() -> argparse.ArgumentParser:
     sources = ingest.add_subparsers(dest="source", required=True)
     cog = sources.add_parser("cog", help="regenerate the COG snapshot from Etalab's decoupage-administratif JSON files")
     cog.set_defaults(handler=cmd_ingest_cog)
-    cog.add_argument("--from", dest="source", default="../shared/reference/cog-2026", help="directory of communes.json, epci.json...")
-    cog.add_argument("-o", "--output", default=str(COG_SNAPSHOT))
+    cog.add_argument("--from", dest="source", default=str(SOURCES_ROOT / COG_UPSTREAM),
+                     help="directory of communes.json, epci.json... (or their .json.gz); default: the copy in data/upstream/cog-2026")
+    cog.add_argument("-o", "--output", default=str(SOURCES_ROOT / COG_SNAPSHOT))
     template = sources.add_parser(
         "template", help="turn a publisher CSV template (ptce.csv, membres.csv...) into Turtle",
         description="Turn a publisher CSV template into Turtle. Rejected rows are printed as FILE:LINE: reason; "

@@ -9,8 +9,16 @@ from pathlib import Path
 from .errors import UserError
 from .namespaces import DEFAULT_BASE_IRI, Namespaces, check_base_iri
 
-# The repository that holds ontology/, shapes/ and data/ (the package is installed editable).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def _sources_root() -> Path:
+    """Where ontology/, shapes/, queries/ and data/ are: the copy that a package install carries in
+    ``ptcekb/_sources`` (setup.py puts it there), else the repository of an editable install."""
+    package = Path(__file__).resolve().parent
+    bundled = package / "_sources"
+    return bundled if bundled.is_dir() else package.parent
+
+
+SOURCES_ROOT = _sources_root()
 
 
 @dataclass(frozen=True)
@@ -18,7 +26,7 @@ class Settings:
     store: Path = Path("var/store")
     store_url: str | None = None  # a remote SPARQL engine's query endpoint instead of the store directory (remote.py)
     base_iri: str = DEFAULT_BASE_IRI
-    sources_root: Path = PROJECT_ROOT
+    sources_root: Path = SOURCES_ROOT
     query_timeout: float = 30.0
     update_token: str | None = None
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
@@ -35,7 +43,7 @@ class Settings:
         env = os.environ if environ is None else environ
         settings = cls(
             base_iri=env.get("PTCEKB_BASE_IRI", DEFAULT_BASE_IRI),
-            sources_root=Path(env.get("PTCEKB_SOURCES", PROJECT_ROOT)),
+            sources_root=Path(env.get("PTCEKB_SOURCES", SOURCES_ROOT)),
             query_timeout=_positive_float(env.get("PTCEKB_QUERY_TIMEOUT", "30"), "PTCEKB_QUERY_TIMEOUT"),
             update_token=env.get("PTCEKB_UPDATE_TOKEN") or None,
             service_timeout=_positive_float(env.get("PTCEKB_SERVICE_TIMEOUT", "10"), "PTCEKB_SERVICE_TIMEOUT"),

@@ -29,7 +29,7 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from ..config import PROJECT_ROOT
+from ..config import SOURCES_ROOT
 from ..errors import UserError
 from ..identifiers import compact, siren_problem, siret_problem
 from ..namespaces import (CONCEPT, DCTERMS, GEO, LOCN, ORG, OWL, PROV, PTCE, RDFS, ROV, SKOS, TIME, XSD,
@@ -134,7 +134,7 @@ class Reference:
 
 
 @lru_cache(maxsize=4)
-def load_reference(root: Path = PROJECT_ROOT) -> Reference:
+def load_reference(root: Path = SOURCES_ROOT) -> Reference:
     """Parse the code lists and the ontology once, and index the COG 2026 snapshot."""
     codes: dict[str, dict[str, str]] = defaultdict(dict)
     actor_class: dict[str, str] = {}
@@ -897,7 +897,7 @@ _HANDLERS = {
 # Entry points
 # --------------------------------------------------------------------------------------------
 
-def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = PROJECT_ROOT,
+def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = SOURCES_ROOT,
                     territories: Namespaces | None = None) -> TemplateResult:
     """Read a template directory; raise UserError (exit code 2) if it or its ptce.csv is unreadable.
 
@@ -945,7 +945,7 @@ def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = 
     return TemplateResult(_tidy(triples), rejects, kept)
 
 
-def read_template(directory: Path, ns: Namespaces | None = None, root: Path = PROJECT_ROOT,
+def read_template(directory: Path, ns: Namespaces | None = None, root: Path = SOURCES_ROOT,
                   territories: Namespaces | None = None) -> tuple[list[ox.Triple], list[Reject]]:
     """The triples of the valid rows and the rejected rows of a template directory."""
     result = ingest_template(directory, ns, root, territories)

@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..config import PROJECT_ROOT
+from ..config import SOURCES_ROOT
 from ..errors import UserError
 from ..namespaces import PREFIXES, VOCAB_BASE
 from ..sparql_text import MAX_NESTING, Analysis, analyse
@@ -28,6 +28,7 @@ from .executor import Busy, Executor, Job, Limits, QueryTimeout, RemoteExecutor
 from .federation import materialise
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
+from .routing import Router
 
 MAX_QUERY_BYTES = 1 << 20  # 1 MiB: body of a POST to /sparql (and the query itself)
 TRUNCATED_HEADER = "X-PTCEKB-Truncated"
@@ -227,7 +228,7 @@ async def lifespan(app):
         executor.close()
 
 
-router = APIRouter(lifespan=lifespan)
+router = Router(lifespan=lifespan)
 
 
 def _dataset(operation: Operation, analysis: Analysis) -> dict:
@@ -377,7 +378,7 @@ class Example:
 def load_examples() -> list[Example]:
     """The competency questions of ``queries/*.rq`` with their FR/EN comment header."""
     examples = []
-    for path in sorted((PROJECT_ROOT / "queries").glob("*.rq")):
+    for path in sorted((SOURCES_ROOT / "queries").glob("*.rq")):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
