@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..describe import INCOMING_PAGE, describe, document_triples
@@ -28,6 +28,7 @@ from .negotiation import HTML
 from .validation import compliance_for
 from .views import Page, select
 from .views.base import SPARQL_PREFIXES
+from .routing import Router
 
 
 
@@ -38,7 +39,7 @@ async def _warm_up(app):
     yield
 
 
-router = APIRouter(lifespan=_warm_up)
+router = Router(lifespan=_warm_up)
 
 LIST_PAGE = 50
 # The class that every resource of a kind has (a fast way to list them); None: list by IRI prefix.

@@ -17,7 +17,7 @@ import threading
 from typing import Callable
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from ..errors import UserError
@@ -28,8 +28,9 @@ from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 from .sparql import (CORS_HEADERS, ProtocolError, check_federation, checked_analysis, content_type, error_response,
                      method_not_allowed, preflight, read_body, read_operation, require_text)
+from .routing import Router
 
-router = APIRouter()
+router = Router()
 
 MAX_UPDATE_BYTES = 16 << 20  # 16 MiB
 MAX_STORE_BYTES = 128 << 20  # 128 MiB per Graph Store Protocol upload

@@ -7,15 +7,16 @@ one anchor per term.
 from __future__ import annotations
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from ..docs import render_ontology
 from ..namespaces import CC_BY
 from .documents import Document, choose, language, not_acceptable
 from .negotiation import HTML
+from .routing import Router
 
-router = APIRouter()
+router = Router()
 
 
 @router.api_route("/def", methods=["GET", "HEAD"], summary="The PTCE ontology (HTML or RDF)")
