@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from ..query import one_line
+from ..query import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
 
 log = logging.getLogger("ptcekb.service.executor")
@@ -171,7 +171,7 @@ def run_job(store: ox.Store, job: Job) -> Reply:
             body = f"# truncated to {job.row_cap} triples (row cap)\n".encode() + body
         return Reply(200, "graph", body, truncated)
     except SyntaxError as exc:
-        return Reply(400, message=f"SPARQL syntax error: {one_line(str(exc))}")
+        return Reply(400, message=syntax_error_message(str(exc), job.query))
     except (OSError, ValueError, RuntimeError) as exc:
         return Reply(400, message=f"query failed: {one_line(str(exc))}")
 
