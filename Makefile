@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: serve test build clean chromium screenshots audit
+.PHONY: serve test test-fast build clean chromium screenshots audit
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed")'
@@ -43,13 +43,21 @@ chromium:
 	  fi; \
 	fi
 
-# The whole suite, then the service tests again with a real `oxigraph serve` as the remote store
-# (--store http://...; tests/conftest.py, docs/deployment.md).
+# The whole suite (its 25 slowest tests listed), then the service tests again with a real `oxigraph serve`
+# as the remote store (--store http://...; tests/conftest.py, docs/deployment.md). Every process of the
+# run carries PTCEKB_TEST_RUN: tests/leftovers.py then fails if one of them outlived the run.
 REMOTE_TESTS := tests/test_service.py tests/test_resources.py tests/test_validation.py tests/test_sparql_protocol.py tests/test_browser.py
+TEST_RUN := PTCEKB_TEST_RUN=$(shell date +%s%N)
 
 test: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	PTCEKB_TEST_STORE=remote $(BIN)/python -m pytest $(PYTEST_ARGS) $(REMOTE_TESTS)
+	$(TEST_RUN) $(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
+	$(TEST_RUN) PTCEKB_TEST_STORE=remote $(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS) $(REMOTE_TESTS)
+	$(TEST_RUN) $(BIN)/python tests/leftovers.py
+
+# Unit tests only (negotiation, SPARQL text analysis, result serializers, template rows, identifiers,
+# packaging): no store, no server, a few seconds.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
 # Full-page screenshots of the main pages into docs/screenshots/ (shown in the README), taken by the browser test.
 screenshots: $(VENV)/.installed-test chromium

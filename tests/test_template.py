@@ -1,4 +1,4 @@
-"""The publisher template (docs/publisher-template.md): identifiers, bad rows, the example, the round trip.
+"""The publisher template (docs/publisher-template.md): bad rows, the example, the round trip (identifiers: unit/test_identifiers.py).
 
 The template tests run the real CLI (``ptcekb ingest template``) through conftest's ``ptcekb()``.
 """
@@ -13,7 +13,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ptcekb.identifiers import LA_POSTE_SIREN, compact, luhn_check_digit, luhn_valid, siren_problem, siret_problem
 from ptcekb.ingest.template import COLUMNS, REQUIRED
 
 from conftest import ROOT, ptcekb
@@ -32,88 +31,6 @@ PREFIX geo: <http://www.opengis.net/ont/geosparql#>
 PREFIX time: <http://www.w3.org/2006/time#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
-SIRENE_SAMPLES = ROOT / "tests" / "fixtures" / "sirene"  # real rows of INSEE's stock files (SOURCE.txt there)
-
-
-# ---------------------------------------------------------------------------------------------
-# identifiers.py
-# ---------------------------------------------------------------------------------------------
-
-# Real numbers from tests/fixtures/sirene/ (INSEE open data, see its SOURCE.txt):
-# sirene_sample_unitelegale.csv rows 1, 2 and the cooperative "CISN COOPERATIVE";
-# sirene_sample_unitelegale_2026schema.csv row 1; sirene_sample_etablissement.csv rows 1 and 2.
-REAL_SIRENS = ["005410949", "005420013", "005580113", "016750697"]
-REAL_SIRETS = ["00032517500016", "00032517500024"]
-
-
-@pytest.mark.parametrize("siren", REAL_SIRENS)
-def test_real_sirens_pass(siren):
-    assert siren_problem(siren) is None
-
-
-@pytest.mark.parametrize("siret", REAL_SIRETS)
-def test_real_sirets_pass(siret):
-    assert siret_problem(siret) is None
-
-
-@pytest.mark.parametrize("number", REAL_SIRENS + REAL_SIRETS)
-def test_one_changed_digit_fails(number):
-    # Luhn detects every single-digit change: try them all at every position.
-    check = siren_problem if len(number) == 9 else siret_problem
-    for position in range(len(number)):
-        for digit in "0123456789":
-            if digit != number[position]:
-                mutated = number[:position] + digit + number[position + 1:]
-                assert check(mutated) is not None, mutated
-
-
-def test_swapped_adjacent_digits_fail():
-    # Luhn detects every swap of two adjacent digits except 0 <-> 9.
-    for number in REAL_SIRENS:
-        for i in range(8):
-            a, b = number[i], number[i + 1]
-            if a != b and {a, b} != {"0", "9"}:
-                swapped = number[:i] + b + a + number[i + 2:]
-                assert "Luhn" in siren_problem(swapped), swapped
-
-
-def test_format_problems():
-    assert "9 digits" in siren_problem("12345678")
-    assert "9 digits" in siren_problem("1234567890")
-    assert "digits" in siren_problem("00541094A")
-    assert "empty" in siren_problem("")
-    assert "14 digits" in siret_problem("005410949")
-    assert "first 9 digits" in siret_problem("00541094800016")
-
-
-def test_la_poste_exception():
-    # The sum of the digits of 35600000049837 is 3+5+6+4+9+8+3+7 = 45, a multiple of 5, while the
-    # Luhn check fails: valid for La Poste only.
-    assert not luhn_valid("35600000049837")
-    assert siret_problem("35600000049837") is None
-    assert siret_problem("35600000049838") is not None  # sum 46
-    # La Poste's head office SIRET passes the Luhn check itself.
-    assert luhn_valid("35600000000048") and siret_problem("35600000000048") is None
-    assert siren_problem(LA_POSTE_SIREN) is None
-    # The same digit-sum rule does not make another company's SIRET valid.
-    others = [f"005410949{nic:05d}" for nic in range(1, 200)]
-    others = [n for n in others if sum(map(int, n)) % 5 == 0 and not luhn_valid(n)]
-    assert others and all(siret_problem(n) is not None for n in others)
-
-
-def test_helpers():
-    assert compact("005 410 949") == "005410949"
-    assert compact("005\u00a0410\u202f949") == "005410949"
-    assert luhn_check_digit("00541094") == "9"
-
-
-def test_every_sample_number_passes():
-    for name, column, check in (("sirene_sample_unitelegale.csv", "siren", siren_problem),
-                                ("sirene_sample_unitelegale_2026schema.csv", "siren", siren_problem),
-                                ("sirene_sample_etablissement.csv", "siret", siret_problem)):
-        with open(SIRENE_SAMPLES / name, encoding="utf-8") as stream:
-            numbers = [row[column] for row in csv.DictReader(stream)]
-        assert numbers and [n for n in numbers if check(n)] == []
 
 
 # ---------------------------------------------------------------------------------------------
