@@ -14,6 +14,19 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# One seed for everything random in a run (fuzzing, kill points, delays): printed in the header and
+# with every failure, so that PTCEKB_TEST_SEED=N replays a failing run.
+SEED = int(os.environ.get("PTCEKB_TEST_SEED") or time.time_ns() % 1_000_000)
+
+
+def pytest_report_header(config):
+    return f"random seed: {SEED} (PTCEKB_TEST_SEED={SEED} replays it)"
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        report.sections.append(("random seed", f"PTCEKB_TEST_SEED={SEED} replays this run"))
 # Upstream files the tests compare against: gzipped copies kept in the repository (data/upstream/README.md).
 UPSTREAM = ROOT / "data" / "upstream"
 

@@ -14,7 +14,9 @@ import time
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, seed, settings, strategies as st
+
+from conftest import SEED
 
 BUDGET = float(os.environ.get("FUZZ_BUDGET", "60"))
 _started: list[float] = []
@@ -59,6 +61,7 @@ def fuzz_client(server):
 
 
 @FUZZ
+@seed(SEED)
 @given(query=query_soup, fmt=formats, accept=accepts, default=st.lists(iris, max_size=2),
        named=st.lists(iris, max_size=2), post=st.sampled_from(["get", "form", "direct"]))
 def test_fuzz_sparql_parameters(fuzz_client, server, query, fmt, accept, default, named, post):
@@ -79,6 +82,7 @@ def test_fuzz_sparql_parameters(fuzz_client, server, query, fmt, accept, default
 
 
 @FUZZ
+@seed(SEED)
 @given(body=st.one_of(st.binary(max_size=2000), query_soup.map(str.encode),
                       st.lists(st.sampled_from([b"<http://a>", b"<http://b>", b"\"lit\"", b"_:b", b".", b";", b",",
                                                 b"[", b"]", b"(", b")", b"@prefix", b"ptce:", b"{", b"}", b"\n",

@@ -27,7 +27,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import REMOTE, ROOT, Server, ptcekb
+from conftest import REMOTE, ROOT, SEED, Server, ptcekb
 from ptcekb.store import StoreLocation
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -104,7 +104,7 @@ def own_store(built_store, tmp_path):
 def test_builds_killed_at_random_points(own_store):
     before_link, before = os.readlink(own_store), count(own_store)
     builds = own_store.with_name("store.builds")
-    rng = random.Random(int(time.time()))
+    rng = random.Random(SEED)
     delays = sorted(rng.uniform(0.3, 12.0) for _ in range(3))
     for delay in delays:
         complete = {p.name for p in builds.iterdir() if p.is_dir() and not p.name.endswith(".partial")}
@@ -210,7 +210,7 @@ def test_server_killed_during_a_write_leaves_no_partial_graph(writable):
 
     thread = threading.Thread(target=put)
     thread.start()
-    time.sleep(random.uniform(0.5, 2.5))  # while it uploads, parses or applies the write
+    time.sleep(random.Random(SEED).uniform(0.5, 2.5))  # while it uploads, parses or applies the write
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
     thread.join(60)
