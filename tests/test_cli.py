@@ -63,7 +63,7 @@ def test_ask_prints_a_boolean(built_store):
 
 
 def test_bad_sparql_is_one_line(built_store):
-    assert_user_error(ptcekb("query", "--store", str(built_store), "SELEC ?x WHERE {}"), 2, "SPARQL syntax error", "1:")
+    assert_user_error(ptcekb("query", "--store", str(built_store), "SELEC ?x WHERE {}"), 2, "SPARQL syntax error", "line 1, column 10")
 
 
 def test_missing_query_file(built_store, tmp_path):
@@ -111,3 +111,23 @@ def test_base_iri_is_configurable(tmp_path):
     result = ptcekb("query", "--store", str(store), "--format", "json",
                     "ASK { <http://kb.example.org/id/commune/01001> ?p ?o }")
     assert json.loads(result.stdout)["boolean"] is True
+
+
+def test_serve_does_not_build_a_mistyped_store(built_store, tmp_path):
+    typo = tmp_path / "var" / "stor"
+    result = ptcekb("serve", "--store", str(typo), "--port", "0", timeout=60)
+    assert_user_error(result, 1, str(typo), "ptcekb build --store", "--build")
+    assert not typo.exists() and not typo.parent.exists(), "nothing is written at a path that holds no store"
+
+
+def test_query_knows_the_endpoints_default_prefixes(built_store):
+    result = ptcekb("query", "--store", str(built_store), "--format", "csv",
+                    "SELECT (COUNT(?x) AS ?n) WHERE { ?x a ptce:PTCE }")
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.splitlines()[1]) > 100
+
+
+def test_query_syntax_error_reads_in_words(built_store):
+    result = ptcekb("query", "--store", str(built_store), "SELECT ?x WHERE { ?x a ptce:PTCE } LIMIT many")
+    assert_user_error(result, 2, "line 1, column", "near «many»", "a digit")
+    assert "\\u{" not in result.stderr

@@ -95,3 +95,13 @@ def test_static_documentation(built_store, tmp_path):
     assert all(f'id="{term}"' in html for term in ontology_terms())
     assert (tmp_path / "site" / "index.en.html").exists()
     assert len(list(ox.parse(path=str(tmp_path / "site" / "ptce.ttl")))) > 500
+
+
+def test_normal_use_leaves_no_warning_in_the_server_log(http, server):
+    before = len(server.output())
+    for path in ("/docs", "/openapi.json", "/", "/sparql", "/def", "/validate", "/.well-known/void", "/healthz"):
+        assert http.get(path).status_code == 200, path
+    operations = http.get("/openapi.json").json()["paths"]
+    assert set(operations["/sparql"]) == {"get", "post"}  # one operation per method, HEAD left out
+    logged = server.output()[before:]
+    assert not [line for line in logged.splitlines() if any(w in line.lower() for w in ("warning", "error", "traceback"))], logged

@@ -116,7 +116,7 @@ def test_default_prefixes_apply_only_where_the_query_does_not_declare_its_own(ht
     assert response.json()["boolean"] is False
     unknown = "ASK { ?r a nowhere:Region }"
     response = http.get("/sparql", params={"query": unknown})
-    assert response.status_code == 400 and "Prefix not found" in response.text
+    assert response.status_code == 400 and "the prefix 'nowhere:' is not declared" in response.text
 
 
 @pytest.mark.parametrize("accept, expected", [
