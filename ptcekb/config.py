@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import UserError
 from .namespaces import DEFAULT_BASE_IRI, Namespaces, check_base_iri
@@ -32,6 +33,7 @@ class Settings:
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     service_timeout: float = 10.0  # seconds for each remote SERVICE call (PTCEKB_SERVICE_TIMEOUT)
     validation_timeout: float = 60.0  # seconds for the validation of one upload (PTCEKB_VALIDATION_TIMEOUT)
+    public_url: str | None = None  # the service's URL as clients see it (PTCEKB_PUBLIC_URL; service/addressing.py)
 
     @property
     def ns(self) -> Namespaces:
@@ -46,6 +48,7 @@ class Settings:
             sources_root=Path(env.get("PTCEKB_SOURCES", SOURCES_ROOT)),
             query_timeout=_positive_float(env.get("PTCEKB_QUERY_TIMEOUT", "30"), "PTCEKB_QUERY_TIMEOUT"),
             update_token=env.get("PTCEKB_UPDATE_TOKEN") or None,
+            public_url=env.get("PTCEKB_PUBLIC_URL") or None,
             service_timeout=_positive_float(env.get("PTCEKB_SERVICE_TIMEOUT", "10"), "PTCEKB_SERVICE_TIMEOUT"),
             validation_timeout=_positive_float(env.get("PTCEKB_VALIDATION_TIMEOUT", "60"), "PTCEKB_VALIDATION_TIMEOUT"),
             service_allowlist=tuple(
@@ -62,7 +65,17 @@ class Settings:
             check_base_iri(settings.base_iri)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        if settings.public_url:
+            parse_public_url(settings.public_url)
         return settings
+
+
+def parse_public_url(value: str) -> tuple[str, str, str]:
+    """``(scheme, host[:port], root path)`` of PTCEKB_PUBLIC_URL: an absolute http(s) URL without query or fragment."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc:
+        raise UserError(f"PTCEKB_PUBLIC_URL must be an http(s) URL such as https://data.example.org/ptce/, not {value!r}")
+    return parts.scheme, parts.netloc.lower(), parts.path.rstrip("/")
 
 
 def _positive_float(value: str, name: str) -> float:

@@ -15,6 +15,7 @@ from ..errors import UserError
 from ..remote import RemoteTimeout, RemoteUnavailable
 from ..templating import environment
 from . import api_docs, description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
+from .addressing import PublicAddress
 from .documents import language
 from .i18n import LanguageCookie, translator
 from .kb import KnowledgeBase
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
                        allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
     app.add_middleware(SecurityMiddleware)  # security headers and request limits (security.py)
     app.add_middleware(LanguageCookie)  # ?lang= is remembered (i18n.py)
+    app.add_middleware(PublicAddress, public_url=settings.public_url)  # outermost: no URL from Host (addressing.py)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
