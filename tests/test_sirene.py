@@ -45,16 +45,16 @@ PTCE = "https://w3id.org/ptce/def#"
 @pytest.fixture(scope="module")
 def kb(built_store, tmp_path_factory) -> Path:
     """A store of our own (a clone of the session's build) with the fictional publisher's graph."""
-    from ptcekb.service.update import write
+    from ptcekb.service.update_worker import Write, apply
 
     base = tmp_path_factory.mktemp("sirene")
     build = base / "store.builds" / "20260101T000000.000000-1"
     build.mkdir(parents=True)
     clone_build(built_store.resolve(), build)
     (base / "store").symlink_to(os.path.relpath(build, base))
-    write(Settings.from_env(store=base / "store"),
-          lambda store: store.load(path=str(FICTIF / "ptce-fictif.ttl"), format=ox.RdfFormat.TURTLE,
-                                   to_graph=ox.NamedNode(PUBLISHER + "graph/publisher")))
+    outcome = apply(Write(str(Settings.from_env(store=base / "store").store), "post", graph=PUBLISHER + "graph/publisher",
+                          body=(FICTIF / "ptce-fictif.ttl").read_bytes(), media_type="text/turtle"))
+    assert outcome.status == 200, outcome.message
     return base / "store"
 
 

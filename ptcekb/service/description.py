@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from ..namespaces import LICENCE_OUVERTE
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 from .dumps import DUMPS
+from . import worker_guard
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 
 router = APIRouter()
@@ -130,7 +131,8 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
     for name in RESULT_FORMATS:
         _add(out, service, SD.resultFormat, _iri(FORMATS + name))
     _add(out, service, SD.feature, _iri(SD.UnionDefaultGraph))
-    if settings.service_allowlist:
+    unconfined = worker_guard.probe() if request.app.state.kb.remote is None else None
+    if settings.service_allowlist and unconfined is None:
         _add(out, service, SD.feature, _iri(SD.BasicFederatedQuery))
     _add(out, service, SD.defaultEntailmentRegime, _iri(SIMPLE_ENTAILMENT))
     _add(out, service, DCTERMS.title, ox.Literal("Base de connaissances des PTCE : point d'accès SPARQL", language="fr"))
@@ -138,7 +140,16 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
     _add(out, service, RDFS.comment, ox.Literal(
         "Without default-graph-uri, named-graph-uri or FROM, the default graph is the union of all the named "
         "graphs; GRAPH reaches each source. Predeclared prefixes are listed with sh:declare. Limits: "
-        f"{settings.query_timeout:g} s per query, {request.app.state.executor.limits.row_cap} rows.", language="en"))
+        f"{settings.query_timeout:g} s per query, {request.app.state.executor.limits.row_cap} rows, "
+        f"{worker_guard.human(worker_guard.worker_memory())} of memory per query worker (PTCEKB_WORKER_MEMORY). "
+        + ("SERVICE and LOAD are refused: the query workers cannot be kept off the network on this server "
+           f"({unconfined})." if unconfined else
+           "The query workers cannot open network connections; SERVICE goes only to the endpoints the server "
+           "allows (PTCEKB_SERVICE_ALLOWLIST), called by the server itself."), language="en"))
+    if unconfined:
+        _add(out, service, RDFS.comment, ox.Literal(
+            "SERVICE et LOAD sont refusés : les processus de requête de ce serveur ne peuvent pas être privés de "
+            f"réseau ({unconfined}).", language="fr"))
     _add(out, service, RDFS.seeAlso, void)
     for prefix, namespace in PREFIXES.items():
         declaration = ox.BlankNode()

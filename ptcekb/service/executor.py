@@ -11,7 +11,10 @@ The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or trip
 back bytes, so the server process only copies bytes to the client.
 
 Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph: a
-worker starts in a few milliseconds, without the threads of the server process.
+worker starts in a few milliseconds, without the threads of the server process. Each worker first
+confines itself (worker_guard.py): it dies with the server, cannot open a network socket (so the
+engine cannot call a SERVICE endpoint itself, whatever the query's spelling) and has its memory capped
+(``PTCEKB_WORKER_MEMORY``); a query past the cap gets a 507 and its worker is replaced.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import pyoxigraph as ox
 
 from ..query import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
+from . import worker_guard
+from .worker_guard import Confinement
 
 log = logging.getLogger("ptcekb.service.executor")
 
@@ -41,6 +46,7 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 RESULTS_XML_NS = "http://www.w3.org/2005/sparql-results#"
 TRUNCATION_LINK = "https://w3id.org/ptce/docs/sparql#row-cap"
+NETWORK_REFUSED = "os error 1)"  # EPERM from the worker's network filter, as the engine reports it
 
 
 def _env_int(name: str, default: int, minimum: int = 1) -> int:
@@ -114,8 +120,8 @@ class Busy(Exception):
 # The worker side
 
 
-def _worker_main(conn, directory: str | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+def _worker_main(conn, directory: str | None, confinement: Confinement) -> None:
+    worker_guard.enter(confinement)
     store: ox.Store | None = None
     opened: str | None = None
     if directory:
@@ -133,12 +139,20 @@ def _worker_main(conn, directory: str | None) -> None:
                 store, opened = None, None
                 store, opened = ox.Store.read_only(job.directory), job.directory
             reply = run_job(store, job)
+        except MemoryError:
+            reply = memory_reply(confinement.memory)
         except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
             reply = Reply(500, message=f"query failed: {type(exc).__name__}: {exc}")
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
             return
+
+
+def memory_reply(limit: int | None) -> Reply:
+    shown = worker_guard.human(limit) if limit else "the memory available"
+    return Reply(507, message=f"507: the query used more than {shown} of memory (PTCEKB_WORKER_MEMORY, per query "
+                              f"worker) and was stopped / la requête a dépassé {shown} de mémoire et a été arrêtée")
 
 
 def run_job(store: ox.Store, job: Job) -> Reply:
@@ -173,6 +187,11 @@ def run_job(store: ox.Store, job: Job) -> Reply:
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
     except (OSError, ValueError, RuntimeError) as exc:
+        if NETWORK_REFUSED in str(exc):
+            return Reply(403, message="403: the query asked the engine to open a network connection (a SERVICE the "
+                                      "endpoint did not recognise as such), which the query workers cannot do: "
+                                      "federated queries go to the endpoints of PTCEKB_SERVICE_ALLOWLIST only, "
+                                      "written SERVICE <endpoint> { ... } / connexion réseau refusée")
         return Reply(400, message=f"query failed: {one_line(str(exc))}")
 
 
@@ -322,9 +341,10 @@ def _context():
 
 
 class Worker:
-    def __init__(self, ctx, directory: str | None):
+    def __init__(self, ctx, directory: str | None, confinement: Confinement):
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(child, directory), daemon=True, name="ptcekb-query")
+        self.process = ctx.Process(target=_worker_main, args=(child, directory, confinement), daemon=True,
+                                   name="ptcekb-query")
         self.process.start()
         child.close()
         self.idle_since = time.monotonic()
@@ -367,6 +387,15 @@ class Worker:
             pass
 
 
+def _exit_code(process) -> int | None:
+    """The exit code of a worker whose pipe closed (it is ending: wait a little for the code)."""
+    try:
+        process.join(timeout=2)
+        return process.exitcode
+    except (ValueError, AssertionError):  # already closed by reap()
+        return None
+
+
 class RemoteExecutor:
     """The queries of a remote store (``--store http…``): the engine runs them, under the HTTP
     client's time limit (the query timeout), in a thread; the results are re-serialized with the
@@ -393,9 +422,10 @@ class RemoteExecutor:
 class Executor:
     """A pool of query worker processes bound to the running event loop."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, network_guard: bool = True):
         self.limits = limits
         self._ctx = _context()
+        self.confinement = Confinement.for_workers(network_guard, forkserver_child=self._ctx.get_start_method() == "forkserver")
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._starting = 0
@@ -413,7 +443,7 @@ class Executor:
     async def _spawn(self, directory: str | None) -> Worker:
         self._starting += 1
         try:
-            return await asyncio.to_thread(Worker, self._ctx, directory)
+            return await asyncio.to_thread(Worker, self._ctx, directory, self.confinement)
         finally:
             self._starting -= 1
 
@@ -426,13 +456,30 @@ class Executor:
             self._discard(worker)
             raise QueryTimeout() from None
         except (EOFError, OSError):
-            self._discard(worker)
-            return Reply(500, message="the query worker died (out of memory?) / le processus de requête s'est arrêté")
+            try:
+                return await self._death_reply(worker)
+            finally:
+                self._discard(worker)
         except BaseException:  # cancelled: the worker is still computing, so it cannot be reused
             self._discard(worker)
             raise
         self._release(worker)
         return reply
+
+    async def _death_reply(self, worker: Worker) -> Reply:
+        """Why a worker stopped during a query. An allocation past RLIMIT_AS aborts the engine (Rust's
+        allocator: SIGABRT; the kernel's OOM killer: SIGKILL), so with a memory cap these read as the cap."""
+        code = await asyncio.to_thread(_exit_code, worker.process)
+        if self.confinement.memory is not None and code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
+            log.warning("a query worker stopped (signal %d), most likely past its memory cap of %s "
+                        "(PTCEKB_WORKER_MEMORY); it is replaced", -code, worker_guard.human(self.confinement.memory))
+            return memory_reply(self.confinement.memory)
+        if code == worker_guard.CONFINEMENT_FAILED:
+            return Reply(500, message="500: the query worker could not confine itself (see the server log) / le "
+                                      "processus de requête n'a pas pu se confiner")
+        log.warning("a query worker stopped during a query (exit code %s); it is replaced", code)
+        return Reply(500, message=f"500: the query worker stopped (exit code {code}) and was replaced / le processus "
+                                  "de requête s'est arrêté")
 
     async def _acquire(self, directory: str, deadline: float) -> Worker:
         self._retire_idle_extras()

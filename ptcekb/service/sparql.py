@@ -9,7 +9,9 @@ clients and the query page to browsers.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import time
 from contextlib import asynccontextmanager
@@ -23,12 +25,14 @@ from ..config import SOURCES_ROOT
 from ..errors import UserError
 from ..namespaces import PREFIXES, VOCAB_BASE
 from ..sparql_text import MAX_NESTING, Analysis, analyse
-from . import description
+from . import description, worker_guard
 from .executor import Busy, Executor, Job, Limits, QueryTimeout, RemoteExecutor
 from .federation import materialise
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
 from .routing import Router
+
+log = logging.getLogger("ptcekb.service")
 
 MAX_QUERY_BYTES = 1 << 20  # 1 MiB: body of a POST to /sparql (and the query itself)
 TRUNCATED_HEADER = "X-PTCEKB-Truncated"
@@ -68,6 +72,19 @@ def preflight(request: Request, methods: tuple[str, ...]) -> Response:
 def method_not_allowed(methods: tuple[str, ...]) -> Response:
     return error_response(405, f"405: method not allowed here; allowed: {', '.join(methods)} "
                                f"/ méthode non autorisée", {"Allow": ", ".join(methods)})
+
+
+def check_egress(text: str, remote: bool = False) -> None:
+    """Fail closed where the workers cannot be kept off the network (worker_guard.py): any text that
+    might hold SERVICE or LOAD, in any spelling, is refused, since the engine would connect itself."""
+    if remote:
+        return  # a remote engine evaluates the query: its own network is its operator's business
+    reason = worker_guard.probe()
+    if reason is not None and worker_guard.may_reach_out(text):
+        raise ProtocolError(403, "403: SERVICE and LOAD are off on this server: its query workers cannot be kept off "
+                                 f"the network here ({reason}); the text looks like it holds one of them (a word "
+                                 "'service' or 'load', in any case) / SERVICE et LOAD désactivés sur ce serveur "
+                                 "(pas de confinement réseau des processus de requête)")
 
 
 def check_federation(analysis: Analysis, allowlist: tuple[str, ...]) -> None:
@@ -215,7 +232,11 @@ def not_acceptable(kind: str) -> ProtocolError:
 async def lifespan(app):
     settings, kb = app.state.settings, app.state.kb
     limits = Limits.from_env(settings.query_timeout)
-    executor = RemoteExecutor(limits, kb.remote) if kb.remote is not None else Executor(limits)
+    missing = await asyncio.to_thread(worker_guard.probe)
+    if missing is not None:
+        log.warning("the worker processes cannot be kept off the network here (%s): SERVICE and LOAD are refused "
+                    "(docs/operations.md)", missing)
+    executor = RemoteExecutor(limits, kb.remote) if kb.remote is not None else Executor(limits, network_guard=missing is None)
     app.state.executor = executor
     try:
         directory = str(kb.info().directory) if kb.remote is None else None
@@ -282,6 +303,7 @@ async def _sparql(request: Request) -> Response:
         or (analysis.form in ("CONSTRUCT", "DESCRIBE") and graph_rep is HTML))
     settings = request.app.state.settings
     try:
+        check_egress(text, request.app.state.kb.remote is not None)
         check_federation(analysis, settings.service_allowlist)
         dataset = _dataset(operation, analysis)
         if analysis.services:

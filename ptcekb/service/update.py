@@ -1,8 +1,9 @@
 """``/update`` (SPARQL 1.1 Update) and ``/store`` (Graph Store Protocol), behind a bearer token.
 
 Off unless ``PTCEKB_UPDATE_TOKEN`` is set (403 otherwise). The served builds are read-only and
-immutable, so a write is *copy-on-write*: under a lock, the published build is cloned into a new
-build directory (SST files hard-linked, the rest copied: cheap), the change is applied there with
+immutable, so a write is *copy-on-write*: under a lock, in a confined worker process
+(update_worker.py: no network, memory capped; the request body is parsed there too, never in the
+server), the published build is cloned into a new build directory (SST files hard-linked, the rest copied: cheap), the change is applied there with
 a read-write pyoxigraph store, and the new build is published by the same atomic link switch as
 ``ptcekb build``. A write that fails leaves no trace (the new build is discarded), readers never
 see a half-applied change, and the query workers and the statistics notice the new build by its
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import threading
-from typing import Callable
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -23,10 +22,11 @@ from fastapi.responses import Response
 from ..errors import UserError
 from ..namespaces import PREFIXES
 from ..query import one_line
-from ..store import StoreLocation, clone_build
+from . import update_worker
 from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
-from .sparql import (CORS_HEADERS, ProtocolError, check_federation, checked_analysis, content_type, error_response,
+from .update_worker import Outcome, Write
+from .sparql import (CORS_HEADERS, ProtocolError, check_egress, check_federation, checked_analysis, content_type, error_response,
                      method_not_allowed, preflight, read_body, read_operation, require_text)
 from .routing import Router
 
@@ -36,8 +36,6 @@ MAX_UPDATE_BYTES = 16 << 20  # 16 MiB
 MAX_STORE_BYTES = 128 << 20  # 128 MiB per Graph Store Protocol upload
 UPDATE_METHODS = ("POST", "OPTIONS")
 STORE_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS")
-
-_write_lock = threading.Lock()
 
 
 def authorize(request: Request) -> None:
@@ -54,33 +52,12 @@ def authorize(request: Request) -> None:
         raise ProtocolError(403, "403: wrong token / jeton refusé")
 
 
-def write(settings, apply: Callable[[ox.Store], object]):
-    """Apply ``apply`` to a copy of the published build and publish the copy (one writer at a time)."""
-    location = StoreLocation(settings.store)
-    with _write_lock:
-        try:
-            with location.building() as directory:
-                clone_build(location.current(), directory)
-                store = ox.Store(str(directory))
-                failure = None
-                try:
-                    result = apply(store)
-                    store.flush()
-                except SyntaxError as exc:
-                    failure = ProtocolError(400, f"SPARQL syntax error: {one_line(str(exc))}")
-                except (OSError, ValueError, RuntimeError) as exc:
-                    failure = ProtocolError(400, f"update failed, nothing was changed / échec, rien n'a été modifié: "
-                                                 f"{one_line(str(exc))}")
-                del store  # closed before the directory is published (or discarded)
-                if failure is not None:
-                    raise failure
-        except UserError as exc:  # another build or write holds the builds lock
-            raise ProtocolError(409, f"409: {exc}") from None
-    return result
-
-
-async def run_write(request: Request, apply: Callable[[ox.Store], object]):
-    return await asyncio.to_thread(write, request.app.state.settings, apply)
+async def run_write(request: Request, write: Write) -> Outcome:
+    """Apply ``write`` in a confined worker process (update_worker.py); errors become ProtocolErrors."""
+    outcome = await update_worker.run(write)
+    if outcome.status != 200:
+        raise ProtocolError(outcome.status, outcome.message)
+    return outcome
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,6 +78,7 @@ async def update(request: Request) -> Response:
             raise ProtocolError(400, "LOAD is not accepted (the engine would fetch the URL itself): PUT or POST the "
                                      "data to /store?graph=... / LOAD refusé, utiliser /store")
         settings = request.app.state.settings
+        check_egress(text, request.app.state.kb.remote is not None)
         check_federation(analysis, settings.service_allowlist)
         if analysis.services:
             text = await materialise(text, settings.service_allowlist, settings.service_timeout)
@@ -113,7 +91,7 @@ async def update(request: Request) -> Response:
             except SyntaxError as exc:
                 raise ProtocolError(400, f"update refused by the engine, nothing was changed: {one_line(str(exc))}") from None
         else:
-            await run_write(request, lambda store: store.update(text, prefixes=PREFIXES, base_iri=base))
+            await run_write(request, Write(str(settings.store), "update", text=text, base_iri=base))
     except ProtocolError as exc:
         return error_response(exc.status, exc.message, exc.headers)
     except UserError as exc:  # a SERVICE call failed (federation.py)
@@ -155,7 +133,8 @@ def _exists(store: ox.Store, graph) -> bool:
     return store.contains_named_graph(graph)
 
 
-async def _parse_body(request: Request, graph) -> list[ox.Quad]:
+def _body_format(request: Request) -> tuple[str, ox.RdfFormat]:
+    """The RDF graph format of a Graph Store upload (the body itself is parsed in the worker)."""
     media, _ = content_type(request)
     try:
         rdf_format = ox.RdfFormat.from_media_type(media) if media else None
@@ -164,15 +143,7 @@ async def _parse_body(request: Request, graph) -> list[ox.Quad]:
     if rdf_format is None or rdf_format.supports_datasets and rdf_format != ox.RdfFormat.JSON_LD:
         types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
         raise ProtocolError(415, f"send an RDF graph as one of {types}, not {media or 'no Content-Type'}")
-    body = await read_body(request, MAX_STORE_BYTES)
-    base = graph.value if isinstance(graph, ox.NamedNode) else None
-    try:
-        triples = list(ox.parse(body, format=rdf_format, base_iri=base))
-    except (SyntaxError, ValueError) as exc:
-        raise ProtocolError(400, f"cannot parse the {rdf_format.name} body: {one_line(str(exc))}") from None
-    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in triples):
-        raise ProtocolError(400, "the body must be a graph (no named graphs inside)")
-    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in triples]
+    return media, rdf_format
 
 
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
@@ -214,28 +185,12 @@ async def _graph_store(request: Request, graph) -> Response:
         body = await asyncio.to_thread(ox.serialize, triples, format=representation.rdf_format, prefixes=PREFIXES)
         return Response(body, media_type=representation.content_type, headers={**CORS_HEADERS, "Vary": "Accept"})
 
+    store_path = str(request.app.state.settings.store)
+    target = graph.value if isinstance(graph, ox.NamedNode) else None
     if method == "DELETE":
-        def apply(store: ox.Store) -> bool:
-            if not _exists(store, graph):
-                return False
-            if isinstance(graph, ox.DefaultGraph):
-                store.clear_graph(graph)
-            else:
-                store.remove_graph(graph)
-            return True
-        if not await run_write(request, apply):
-            raise ProtocolError(404, f"404: no graph {graph} / graphe inconnu")
+        await run_write(request, Write(store_path, "delete", graph=target))
         return Response(status_code=204, headers=CORS_HEADERS)
-
-    quads = await _parse_body(request, graph)
-
-    def apply(store: ox.Store) -> bool:
-        existed = _exists(store, graph)
-        if method == "PUT" and existed:
-            store.clear_graph(graph)
-        if isinstance(graph, ox.NamedNode):
-            store.add_graph(graph)
-        store.extend(quads)
-        return existed
-    existed = await run_write(request, apply)
-    return Response(status_code=204 if existed else 201, headers=CORS_HEADERS)
+    media, rdf_format = _body_format(request)
+    body = await read_body(request, MAX_STORE_BYTES)
+    outcome = await run_write(request, Write(store_path, method.lower(), graph=target, body=body, media_type=media))
+    return Response(status_code=204 if outcome.existed else 201, headers=CORS_HEADERS)

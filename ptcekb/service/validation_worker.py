@@ -6,6 +6,10 @@ per published build keeps the build's validation context loaded and validates up
 time; an upload past the time limit is stopped by killing that process (a new one starts on the
 next upload), so the service answers 504 and goes on. Uploads queued behind the stopped one are
 answered 503 (retry). Reports come back pickled and are rendered in the server.
+
+The worker confines itself before its first upload (worker_guard.py): it dies with the server, its
+memory is capped (``PTCEKB_WORKER_MEMORY``) and, with a local store, it cannot open a network socket
+(a remote store is read over HTTP by the validation, so there it keeps its network).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from ..errors import UserError
 from ..ingest.rdf_files import _position
 from ..remote import open_store
 from ..validate import Report, context_for, graph_of, validate
+from . import worker_guard
+from .worker_guard import Confinement
 
 # pySHACL's time grows with the triples (about 30 s for the 11,000 triples of all the curated PTCEs,
 # 20 s for 50,000 unrelated triples on 2 cores) and Oxigraph's RDF/XML parser with the nesting depth
@@ -41,12 +47,16 @@ class ValidationPool:
         self._lock = threading.Lock()
         self._build: str | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._memory: int | None = None
 
-    def _current(self, build: str) -> ProcessPoolExecutor:
+    def _current(self, build: str, remote: bool) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None or self._build != build:
                 self._stop()
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                confinement = Confinement.for_workers(network_guard=not remote and worker_guard.probe() is None)
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=worker_guard.enter, initargs=(confinement,))
+                self._memory = confinement.memory
                 self._build = build
             return self._pool
 
@@ -61,7 +71,7 @@ class ValidationPool:
 
     async def validate(self, settings: Settings, build: str, directory: Path | None, body: bytes,
                        extension: str, name: str, timeout: float) -> Report:
-        pool = self._current(build)
+        pool = self._current(build, remote=directory is None)
         future = asyncio.get_running_loop().run_in_executor(
             pool, validate_upload, settings, build, directory, body, extension, name)
         try:
@@ -76,8 +86,14 @@ class ValidationPool:
             with self._lock:
                 if self._pool is pool:
                     self._stop()
-            raise UserError("the validation worker was stopped by another upload's time limit: retry / "
-                            "validation interrompue, réessayer", http_status=503) from None
+            shown = worker_guard.human(self._memory) if self._memory else "its memory"
+            raise UserError(f"the validation worker stopped: this upload may have needed more than {shown} "
+                            f"(PTCEKB_WORKER_MEMORY), or another upload's time limit stopped it; retry with a smaller "
+                            f"description / validation interrompue (mémoire ou délai), réessayer", http_status=503) from None
+        except MemoryError:
+            raise UserError(f"the validation used more than {worker_guard.human(self._memory or 0)} of memory "
+                            f"(PTCEKB_WORKER_MEMORY) / la validation a dépassé la mémoire permise",
+                            http_status=507) from None
 
     def close(self) -> None:
         with self._lock:
