@@ -24,6 +24,7 @@ from ..errors import UserError
 from ..namespaces import PREFIXES
 from ..query import one_line
 from ..store import StoreLocation, clone_build
+from ..syntax_limits import SyntaxRefused, check_rdf
 from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 from .sparql import (CORS_HEADERS, ProtocolError, check_federation, checked_analysis, content_type, error_response,
@@ -95,7 +96,7 @@ async def update(request: Request) -> Response:
         if operation.all("using-graph-uri") or operation.all("using-named-graph-uri"):
             raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING or "
                                      "WITH in the update / paramètres non pris en charge")
-        analysis = checked_analysis(text)
+        analysis = await checked_analysis(text)
         if analysis.loads:
             raise ProtocolError(400, "LOAD is not accepted (the engine would fetch the URL itself): PUT or POST the "
                                      "data to /store?graph=... / LOAD refusé, utiliser /store")
@@ -165,6 +166,10 @@ async def _parse_body(request: Request, graph) -> list[ox.Quad]:
         raise ProtocolError(415, f"send an RDF graph as one of {types}, not {media or 'no Content-Type'}")
     body = await read_body(request, MAX_STORE_BYTES)
     base = graph.value if isinstance(graph, ox.NamedNode) else None
+    try:  # no XML entities, bounded nesting: before the parser sees the bytes (off the event loop: up to 128 MiB)
+        await asyncio.to_thread(check_rdf, body, rdf_format)
+    except SyntaxRefused as exc:
+        raise ProtocolError(exc.http_status, f"body:{exc.where()} {exc}") from None
     try:
         triples = list(ox.parse(body, format=rdf_format, base_iri=base))
     except (SyntaxError, ValueError) as exc:
