@@ -43,6 +43,7 @@ _TOKEN = re.compile(rf'''
               |'(?:[^'\\\r\n]|\\.)*+')
   | (?P<badstring>["'])
   | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)
+  | (?P<lt><)(?=<(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)
   | (?P<var>[?$][{_PN_CHARS}]++)
   | (?P<pname>(?:[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+|_)?:{_LOCAL})
   | (?P<word>[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+)
@@ -79,6 +80,7 @@ class Analysis:
     declared: dict[str, str] = field(default_factory=dict)  # PREFIX declarations, in order
     blocks: list["ServiceBlock"] = field(default_factory=list)  # outermost SERVICE blocks
     syntax_error: bool = False  # a quote that opens no string: the engine refuses the text
+    ambiguous: str | None = None  # an IRI the engine may read as `<` and tokens (with a quote): refused
 
     def default_prefixes(self) -> dict[str, str]:
         """The endpoint's default prefixes this text needs: handing the engine only those spares it
@@ -183,6 +185,17 @@ def analyse(text: str) -> Analysis:
             out.syntax_error = True
             break
         upper = value.upper() if kind == "word" else value
+        if kind == "lt":
+            kind = "other"
+        if kind == "iri" and previous is not None and (previous[0] in _OPERAND_END or previous[1] in (")", "]")):
+            # `?a<...>`: after an operand, the engine reads `<` as less-than in an expression and as an
+            # IRI in a pattern. Read as an IRI here; what the other reading would make of its
+            # characters is accounted for: a quote would open a string this pass does not see
+            # (refused), brackets and unary operators would nest (counted).
+            inner = value[1:-1]
+            if "'" in inner:
+                out.ambiguous = value
+            out.nesting = max(out.nesting, depth + unary + sum(inner.count(c) for c in "([!^+-"))
         if service is not None and service["named"] and not (kind == "other" and value == "{"):
             service = None  # SERVICE <e> not followed by its group: no block (the engine reports the error)
         at_operation_start = previous is None or previous[1] == ";" or after_declaration

@@ -61,7 +61,12 @@ def _too_deep(what: str, limit: int, line: int | None = None, column: int | None
 
 
 def check_sparql(analysis) -> None:
-    """Refuse a query or update whose nesting or chains would overflow the engine's stack."""
+    """Refuse a query or update whose nesting or chains would overflow the engine's stack, or that the
+    analysis cannot read as the engine would."""
+    if analysis.ambiguous:
+        raise SyntaxRefused(f"{analysis.ambiguous[:80]} after a value reads as an IRI or as '<' followed by a string: "
+                            "write the apostrophe as %27 in an IRI, or a space after '<' for less-than / IRI ambiguë : "
+                            "écrire l'apostrophe %27, ou une espace après '<'")
     if analysis.nesting > MAX_NESTING:
         raise SyntaxRefused(f"nested {analysis.nesting} levels deep (groups, brackets, function calls, unary "
                             f"operators, paths); at most {MAX_NESTING} are accepted / imbrication trop profonde "
@@ -178,7 +183,7 @@ def _require_utf8_xml(data: bytes) -> None:
 _TURTLE = re.compile(rb'''
     (?P<skip>"""(?:(?:""?)?(?:[^"\\]|\\.))*+"""|\'\'\'(?:(?:\'\'?)?(?:[^'\\]|\\.))*+\'\'\'
             |"(?:[^"\\\r\n]|\\.)*+"|'(?:[^'\\\r\n]|\\.)*+'
-            |<[^<>"{}|^`\\\x00-\x20]*+>|\#[^\r\n]*+|[^"'<>\#\[\]{}()\n]++|\n)
+            |<[^<>"{}|^`\\\x00-\x20]*+>|\#[^\r\n]*+|\\[\s\S]|[^"'<>\#\[\]{}()\n\\]++|\n)
   | (?P<open><<|[\[({])
   | (?P<close>>>|[\])}])
   | (?P<bad>["'])

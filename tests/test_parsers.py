@@ -228,3 +228,17 @@ def test_healthz_answers_while_a_megabyte_query_is_analysed(server):
     poster.join()
     assert max(latencies) < 2, latencies
     assert done["response"].status_code == 400  # a syntax error, answered
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { FILTER(?a<'x>') SERVICE <http://127.0.0.1:1/x> { } FILTER(?b = '') }",
+    "ASK { FILTER(1<<http://x#>) SERVICE <http://127.0.0.1:1/x> { } }",
+    "ASK { FILTER(?a<" + "(" * 5000 + "1" + ")" * 5000 + ">?b) }",
+], ids=["iri-or-less-than-and-string", "less-than-then-iri", "iri-or-nested-brackets"])
+def test_less_than_or_iri_is_never_read_to_hide_or_nest(http, server, query):
+    """After a value, `<...>` is less-than for the engine in an expression, an IRI in a pattern: the
+    analysis must not read it in a way that hides a SERVICE or a nesting the engine recurses through."""
+    response = httpx.post(server.url + "/sparql", content=query.encode(), timeout=60,
+                          headers={"content-type": "application/sparql-query"})
+    clear_4xx(response, 400)
+    alive(server.url)

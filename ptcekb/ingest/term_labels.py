@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyoxigraph as ox
 from ..config import PROJECT_ROOT
 from ..namespaces import RDFS, SKOS, VOCAB_BASE
 from ..store import open_read_only
+from ..syntax_limits import SyntaxRefused, check_rdf
 
 SNAPSHOT = PROJECT_ROOT / "ontology" / "term-labels.ttl"
 LABELS = (RDFS.label, SKOS.prefLabel)
@@ -47,7 +49,12 @@ def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str,
         if rdf_format is None or not path.is_file():
             continue
         try:
-            quads = list(ox.parse(path=str(path), format=rdf_format, lenient=True))
+            data = path.read_bytes()
+            check_rdf(data, rdf_format)  # no XML entities, bounded nesting (syntax_limits)
+            quads = list(ox.parse(data, format=rdf_format, lenient=True))
+        except SyntaxRefused as exc:
+            print(f"{path}:{exc.where()} skipped: {exc}", file=sys.stderr)
+            continue
         except (SyntaxError, OSError):
             continue
         for quad in quads:
