@@ -257,14 +257,15 @@ def test_millions_of_triples_are_refused_quickly(http, server):
 
 
 def test_deeply_nested_rdf_xml_is_refused(http, server):
-    """Oxigraph's RDF/XML parser takes 35 s at depth 20,000 (quadratic or worse): refused past 500."""
+    """Oxigraph's RDF/XML parser takes 35 s at depth 20,000 (quadratic or worse): refused past 512 elements
+    (syntax_limits; 400 like every nesting refusal, 413 before it was unified)."""
     depth = 20_000
     body = ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
             'xmlns:e="http://e/"><rdf:Description rdf:about="http://a">' + "<e:p><rdf:Description>" * depth
             + "<e:p>1</e:p>" + "</rdf:Description></e:p>" * depth + "</rdf:Description></rdf:RDF>").encode()
     started = time.monotonic()
     response = http.post("/validate", content=body, headers={"content-type": "application/rdf+xml"})
-    assert_clear_4xx(response, 413)
+    assert_clear_4xx(response, 400)
     assert time.monotonic() - started < 30
     assert_alive(server.url)
 
@@ -359,6 +360,34 @@ def test_the_token_is_never_logged(tmp_path, guarded):
                    env={**GUARDED_ENV, "PTCEKB_UPDATE_TOKEN": TOKEN})
     guarded.server = fresh
     guarded.base_url = fresh.url
+
+
+def test_billion_laughs_on_the_graph_store_is_refused(guarded):
+    """Was: PUT /store parsed it in the server process, which reached 22 GB and was killed."""
+    from test_parsers import billion_laughs
+
+    for method in ("PUT", "POST"):
+        response = guarded.request(method, "/store?graph=http://example.org/bomb", content=billion_laughs(),
+                                   headers={"content-type": "application/rdf+xml", "authorization": "Bearer " + TOKEN})
+        assert_clear_4xx(response, 400)
+        assert "ENTITY" in response.text and "entité" in response.text
+    deep = b"<http://example.org/a> <http://example.org/p> " + b"[ <http://example.org/p> " * 5000 + b"1" + b" ]" * 5000 + b" ."
+    response = guarded.put("/store?graph=http://example.org/deep", content=deep,
+                           headers={"content-type": "text/turtle", "authorization": "Bearer " + TOKEN})
+    assert_clear_4xx(response, 400)
+    assert guarded.get("/healthz").status_code == 200
+    assert guarded.server.process.poll() is None
+
+
+def test_deep_update_is_400_and_the_server_stays_up(guarded):
+    """Was: updates are parsed in a thread of the server, and 10,000 '!' overflowed its stack (SIGSEGV)."""
+    update = "INSERT { <http://a> <http://b> <http://c> } WHERE { FILTER(" + "!" * 10_000 + "true) }"
+    response = guarded.post("/update", content=update.encode(), headers={
+        "content-type": "application/sparql-update", "authorization": "Bearer " + TOKEN})
+    assert_clear_4xx(response, 400)
+    assert "imbrication" in response.text
+    assert guarded.server.process.poll() is None
+    assert guarded.get("/healthz").status_code == 200
 
 
 def test_runaway_query_is_504_and_light_queries_go_on(guarded):

@@ -9,12 +9,15 @@ import pyoxigraph as ox
 
 from ..errors import UserError
 from ..namespaces import CC_BY
+from ..syntax_limits import SyntaxRefused, check_rdf
 from . import BuildContext, Source
 
 
-
 def parse_file(path: Path, base_iri: str | None = None) -> Iterator[ox.Quad]:
-    """Parse an RDF file (format from its extension); a syntax error names the file, line and column."""
+    """Parse an RDF file (format from its extension); a syntax error names the file, line and column.
+
+    The file is read once and checked (syntax_limits: no XML entities, bounded nesting) before the
+    parser is handed those same bytes."""
     try:
         rdf_format = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
     except ValueError:
@@ -22,19 +25,27 @@ def parse_file(path: Path, base_iri: str | None = None) -> Iterator[ox.Quad]:
     if rdf_format is None:
         raise UserError(f"{path}: unknown RDF file extension {path.suffix!r}", exit_code=2)
     try:
-        yield from ox.parse(path=str(path), format=rdf_format, base_iri=base_iri)
-    except SyntaxError as exc:
-        raise UserError(f"{path}:{_position(exc)} {exc.msg}", exit_code=2) from None
+        data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"{path}: {exc.strerror or exc}", exit_code=2) from None
+    yield from parse_bytes(data, rdf_format, str(path), base_iri=base_iri)
 
 
-def parse_bytes(data: bytes, rdf_format: ox.RdfFormat, name: str) -> list[ox.Triple]:
-    """Parse an uploaded document; a syntax error names the line and column."""
+def parse_bytes(data: bytes, rdf_format: ox.RdfFormat, name: str, base_iri: str | None = None) -> Iterator[ox.Quad]:
+    """Check, then parse a document; a refusal or a syntax error names ``name``, the line and column."""
+    checked(data, rdf_format, name)
     try:
-        return [q.triple for q in ox.parse(data, format=rdf_format)]
+        yield from ox.parse(data, format=rdf_format, base_iri=base_iri)
     except SyntaxError as exc:
         raise UserError(f"{name}:{_position(exc)} {exc.msg}", exit_code=2) from None
+
+
+def checked(data: bytes, rdf_format: ox.RdfFormat, name: str) -> None:
+    """``syntax_limits.check_rdf``, its refusal prefixed with ``name:line:column:`` (exit code 2, a 4xx)."""
+    try:
+        check_rdf(data, rdf_format)
+    except SyntaxRefused as exc:
+        raise SyntaxRefused(f"{name}:{exc.where()} {exc}", exc.http_status, exc.line, exc.column) from None
 
 
 def _position(exc: SyntaxError) -> str:

@@ -35,6 +35,7 @@ from ..identifiers import compact, siren_problem, siret_problem
 from ..namespaces import (CONCEPT, DCTERMS, GEO, LOCN, ORG, OWL, PROV, PTCE, RDFS, ROV, SKOS, TIME, XSD,
                           Namespaces, slugify)
 from ..rdf import TYPE, iri, text, triple, typed
+from .rdf_files import parse_file
 from .cog import SNAPSHOT as COG_SNAPSHOT
 from .cog import load_snapshot
 from .registry import establishment as _establishment
@@ -145,7 +146,7 @@ def load_reference(root: Path = SOURCES_ROOT) -> Reference:
     classes: dict[str, str] = {}
     for path in vocab_files:
         try:
-            parsed = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+            parsed = [q.triple for q in parse_file(path)]  # checked (syntax_limits), then parsed
         except (OSError, SyntaxError, ValueError) as exc:
             raise UserError(f"cannot read the code list {path}: {exc}", exit_code=2) from None
         for t in parsed:
@@ -162,7 +163,7 @@ def load_reference(root: Path = SOURCES_ROOT) -> Reference:
     parents: dict[str, set] = defaultdict(set)
     disjoint = set()
     try:
-        ontology = list(ox.parse(path=str(root / ONTOLOGY), format=ox.RdfFormat.TURTLE))
+        ontology = [q.triple for q in parse_file(root / ONTOLOGY)]
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"cannot read the ontology {root / ONTOLOGY}: {exc}", exit_code=2) from None
     for t in ontology:

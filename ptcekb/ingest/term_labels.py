@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pyoxigraph as ox
 from ..config import SOURCES_ROOT
 from ..namespaces import RDFS, SKOS, VOCAB_BASE
 from ..store import open_read_only
+from ..syntax_limits import SyntaxRefused, check_rdf
 
 SNAPSHOT = SOURCES_ROOT / "ontology" / "term-labels.ttl"
 VOCAB_COPY = Path("data/upstream/vocab")
@@ -54,8 +56,12 @@ def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str,
         if rdf_format is None or not path.is_file():
             continue
         try:
-            content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-            quads = list(ox.parse(content, format=rdf_format, lenient=True))
+            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            check_rdf(data, rdf_format)  # no XML entities, bounded nesting (syntax_limits)
+            quads = list(ox.parse(data, format=rdf_format, lenient=True))
+        except SyntaxRefused as exc:
+            print(f"{path}:{exc.where()} skipped: {exc}", file=sys.stderr)
+            continue
         except (SyntaxError, OSError, EOFError):
             continue
         for quad in quads:

@@ -48,10 +48,10 @@ def allowed(endpoint: str | None, allowlist: tuple[str, ...]) -> bool:
 
 async def materialise(text: str, allowlist: tuple[str, ...], timeout: float) -> str:
     """``text`` with each outermost SERVICE block replaced by the remote answer as VALUES."""
-    blocks = service_blocks(text)
+    blocks, declared = await asyncio.to_thread(lambda: (service_blocks(text), declared_prefixes(text)))  # linear, off the loop
     if not blocks:
         return text
-    prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in {**PREFIXES, **declared_prefixes(text)}.items())
+    prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in {**PREFIXES, **declared}.items())
     async with httpx.AsyncClient(follow_redirects=False, timeout=timeout) as client:
         answers = await asyncio.gather(*(_answer(client, block, prologue, allowlist, timeout) for block in blocks))
     out, position = [], 0

@@ -73,7 +73,7 @@ async def update(request: Request) -> Response:
         if operation.all("using-graph-uri") or operation.all("using-named-graph-uri"):
             raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING or "
                                      "WITH in the update / paramètres non pris en charge")
-        analysis = checked_analysis(text)
+        analysis = await checked_analysis(text)
         if analysis.loads:
             raise ProtocolError(400, "LOAD is not accepted (the engine would fetch the URL itself): PUT or POST the "
                                      "data to /store?graph=... / LOAD refusé, utiliser /store")

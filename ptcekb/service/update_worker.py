@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..namespaces import PREFIXES
 from ..query import one_line
 from ..store import StoreLocation, clone_build
+from ..syntax_limits import SyntaxRefused, check_rdf
 from . import worker_guard
 from .worker_guard import Confinement
 
@@ -118,6 +119,10 @@ def _parse(write: Write, graph) -> list[ox.Quad]:
     rdf_format = ox.RdfFormat.from_media_type(write.media_type or "")
     if rdf_format is None:
         raise _Refused(Outcome(415, f"415: cannot read {write.media_type}"))
+    try:  # no XML entities, bounded nesting: before the parser sees the bytes (syntax_limits)
+        check_rdf(write.body or b"", rdf_format)
+    except SyntaxRefused as exc:
+        raise _Refused(Outcome(exc.http_status, f"body:{exc.where()} {exc}")) from None
     try:
         triples = list(ox.parse(write.body or b"", format=rdf_format, base_iri=write.graph))
     except (SyntaxError, ValueError) as exc:
