@@ -38,7 +38,6 @@ def _not_ready() -> Response:
 
 @router.get("/sitemap.xml", summary="Sitemap index of the resource pages")
 async def sitemap_index(request: Request) -> Response:
-    kb = request.app.state.kb
     root = str(request.base_url).rstrip("/")
     entries = [f"<sitemap><loc>{escape(root)}/sitemaps/static.xml</loc></sitemap>"]
     for kind in KINDS:
@@ -57,7 +56,6 @@ async def sitemap_index(request: Request) -> Response:
 
 @router.get("/sitemaps/{name}.xml", summary="One sitemap: the pages of one kind, or the static pages")
 async def sitemap(request: Request, name: str) -> Response:
-    kb = request.app.state.kb
     root = str(request.base_url).rstrip("/")
     if name == "static":
         paths = ["/", "/id/", "/sparql", "/validate", "/def", "/shapes", "/dumps/"] + [f"/id/{k}/" for k in KINDS]
