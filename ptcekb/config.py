@@ -29,6 +29,7 @@ class Settings:
     base_iri: str = DEFAULT_BASE_IRI
     sources_root: Path = SOURCES_ROOT
     query_timeout: float = 30.0
+    page_query_timeout: float = 5.0  # seconds for the queries of one page (PTCEKB_PAGE_QUERY_TIMEOUT, pagequery.py)
     update_token: str | None = None
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     service_timeout: float = 10.0  # seconds for each remote SERVICE call (PTCEKB_SERVICE_TIMEOUT)
@@ -47,6 +48,7 @@ class Settings:
             base_iri=env.get("PTCEKB_BASE_IRI", DEFAULT_BASE_IRI),
             sources_root=Path(env.get("PTCEKB_SOURCES", SOURCES_ROOT)),
             query_timeout=_positive_float(env.get("PTCEKB_QUERY_TIMEOUT", "30"), "PTCEKB_QUERY_TIMEOUT"),
+            page_query_timeout=_positive_float(env.get("PTCEKB_PAGE_QUERY_TIMEOUT", "5"), "PTCEKB_PAGE_QUERY_TIMEOUT"),
             update_token=env.get("PTCEKB_UPDATE_TOKEN") or None,
             public_url=env.get("PTCEKB_PUBLIC_URL") or None,
             service_timeout=_positive_float(env.get("PTCEKB_SERVICE_TIMEOUT", "10"), "PTCEKB_SERVICE_TIMEOUT"),

@@ -19,6 +19,7 @@ from .addressing import PublicAddress
 from .documents import language
 from .i18n import LanguageCookie, translator
 from .kb import KnowledgeBase
+from .pagequery import PageQueries
 from .security import SecurityMiddleware
 
 log = logging.getLogger("ptcekb.service")
@@ -34,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.kb = KnowledgeBase(settings)
+    app.state.page_queries = PageQueries(app, settings.page_query_timeout)  # the service's own queries
     app.state.templates = Jinja2Templates(env=environment(), context_processors=[_page_language])
     # /sparql first: routes are matched in order, and it takes most of the requests
     for module in (sparql, home, api_docs, health, description, dumps, update, validation, vocabulary, resources, sitemap):

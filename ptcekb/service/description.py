@@ -7,19 +7,19 @@ every update (update.py publishes a new build).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ..errors import UserError
 from ..namespaces import LICENCE_OUVERTE
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 from .dumps import DUMPS
 from . import worker_guard
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
+from .pagequery import Missing, need
 
 router = APIRouter()
 
@@ -60,16 +60,21 @@ class Statistics:
     properties: int
 
 
-def compute_statistics(store: ox.Store, directory: str) -> Statistics:
+async def compute_statistics(queries, directory: str, timeout: float) -> Statistics:
+    """Four aggregates over the whole store, by the query workers, each under ``timeout``
+    (raises ``pagequery.Unanswered`` when one has no answer in time)."""
+    async def select(query: str) -> list[dict]:
+        return need(await queries.select(query, timeout=timeout))
+
     per_property: dict[str, dict[str, int]] = {}
-    for row in store.query("SELECT ?g ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"):
+    for row in await select("SELECT ?g ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"):
         per_property.setdefault(row["g"].value, {})[row["p"].value] = int(row["n"].value)
     partitions: dict[str, dict[str, int]] = {}
-    for row in store.query("SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ?c"):
+    for row in await select("SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ?c"):
         partitions.setdefault(row["g"].value, {})[row["c"].value] = int(row["n"].value)
-    entities = {row["g"].value: int(row["n"].value) for row in store.query(
+    entities = {row["g"].value: int(row["n"].value) for row in await select(
         "SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g")}
-    (total,) = store.query("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }")
+    (total,) = await select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }")
     graphs = {
         graph: GraphStats(sum(props.values()), entities.get(graph, 0), len(partitions.get(graph, {})), len(props),
                           dict(sorted(partitions.get(graph, {}).items())))
@@ -81,27 +86,20 @@ def compute_statistics(store: ox.Store, directory: str) -> Statistics:
     )
 
 
-_stats_lock = threading.Lock()
-
-
-async def statistics(request: Request) -> Statistics:
-    """The statistics of the served build (computed in a thread at the first request per build)."""
-    kb = request.app.state.kb
+async def statistics(request: Request) -> Statistics | Missing:
+    """The statistics of the served build: computed once per build in the background, under the
+    endpoint's query time limit per query; a request waits for them at most the page time limit."""
+    kb, queries = request.app.state.kb, request.app.state.page_queries
     build = kb.build
-    cached = getattr(request.app.state, "void_statistics", None)
-    if cached is not None and cached.directory == build:
-        return cached
+    return await queries.per_build("the statistics").get(
+        build, lambda: compute_statistics(queries, build, kb.settings.query_timeout), queries.timeout)
 
-    def compute() -> Statistics:
-        with _stats_lock:
-            cached = getattr(request.app.state, "void_statistics", None)
-            if cached is not None and cached.directory == build:
-                return cached
-            stats = compute_statistics(kb.store(), build)
-            request.app.state.void_statistics = stats
-            return stats
 
-    return await asyncio.to_thread(compute)
+def not_ready(missing: Missing) -> UserError:
+    """503 for the RDF documents made from the statistics while they are not available."""
+    return UserError("503: the statistics of the knowledge base are being computed or could not be computed in time; "
+                     "retry in a minute / les statistiques de la base sont en cours de calcul ou n'ont pas pu être "
+                     f"calculées à temps ; réessayer dans une minute ({missing.reason})", http_status=503)
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,6 +121,8 @@ def _add(out: list, subject, predicate, obj) -> None:
 async def service_description(request: Request, rdf_format: ox.RdfFormat) -> bytes:
     settings = request.app.state.settings
     stats = await statistics(request)
+    if isinstance(stats, Missing):
+        raise not_ready(stats)
     out: list[ox.Triple] = []
     service, dataset, void = _iri(endpoint_url(request)), _iri(settings.ns.dataset), _iri(void_url(request))
     _add(out, service, RDF.type, _iri(SD.Service))
@@ -240,5 +240,9 @@ async def well_known_void(request: Request, format: str | None = None) -> Respon
         return Response(f"406: VoID is offered as {types} / aucun format acceptable\n", status_code=406,
                         media_type="text/plain; charset=utf-8", headers={**_cors(), "Vary": "Accept"})
     stats = await statistics(request)
+    if isinstance(stats, Missing):
+        error = not_ready(stats)
+        return Response(str(error) + "\n", status_code=503, media_type="text/plain; charset=utf-8",
+                        headers={**_cors(), "Vary": "Accept", "Retry-After": "60"})
     body = ox.serialize(void_description(request, stats), format=representation.rdf_format, prefixes=PREFIXES)
     return Response(body, media_type=representation.content_type, headers={**_cors(), "Vary": "Accept"})

@@ -99,8 +99,13 @@ class Document:
             return Response(status_code=304, headers=self.headers())
         return None
 
-    def html(self, body: str) -> Response:
-        return HTMLResponse(body, headers=self.headers())
+    def html(self, body: str, complete: bool = True) -> Response:
+        """``complete=False``: a section is missing (pagequery.py): neither cached nor tagged."""
+        headers = self.headers()
+        if not complete:
+            del headers["ETag"]
+            headers["Cache-Control"] = "no-store"
+        return HTMLResponse(body, headers=headers)
 
     def rdf(self, triples: list[ox.Triple]) -> Response:
         body = ox.serialize(triples, format=self.representation.rdf_format, prefixes=PREFIXES)

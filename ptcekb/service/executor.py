@@ -442,10 +442,26 @@ class Executor:
 
     async def _spawn(self, directory: str | None) -> Worker:
         self._starting += 1
+        starting = asyncio.ensure_future(asyncio.to_thread(Worker, self._ctx, directory, self.confinement))
         try:
-            return await asyncio.to_thread(Worker, self._ctx, directory, self.confinement)
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # The caller gave up (a page's time limit, a client gone): the worker still starts, and
+            # joins the pool rather than run untracked until the server exits.
+            starting.add_done_callback(self._adopt)
+            raise
         finally:
             self._starting -= 1
+
+    def _adopt(self, starting: asyncio.Future) -> None:
+        if starting.cancelled() or starting.exception() is not None:
+            return
+        worker = starting.result()
+        if self._closed:
+            worker.kill()
+            return
+        self._busy.add(worker)
+        self._release(worker)
 
     async def run(self, job: Job) -> Reply:
         deadline = time.monotonic() + self.limits.timeout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +15,7 @@ from ..labels import Labeller
 from .description import statistics
 from .documents import language
 from .i18n import translator
+from .pagequery import Missing, need
 from .views.base import SPARQL_PREFIXES
 
 router = APIRouter()
@@ -50,34 +50,31 @@ def shade(count: int) -> str:
     return SHADES[index]
 
 
-def departement_counts(store: ox.Store) -> dict[str, tuple[str, int]]:
-    """INSEE code -> (local path, number of PTCEs) for every département of the COG."""
-    use = {"use_default_graph_as_union": True}
-    counts = {row["departement"].value: int(row["n"].value) for row in store.query(SPARQL_PREFIXES + PTCES_PER_DEPARTEMENT, **use)}
-    return {row["code"].value: (row["d"].value, counts.get(row["d"].value, 0)) for row in store.query(SPARQL_PREFIXES + DEPARTEMENTS, **use)}
-
-
-_home_cache: dict[str, dict] = {}
-
-
-def _summary(kb, stats) -> dict:
-    """Counts per class and source, PTCEs per département: once per build."""
-    build = kb.build
-    if build not in _home_cache:
-        store = kb.store()
-        _home_cache.clear()
-        _home_cache[build] = {"departements": departement_counts(store), "stats": stats}
-    return _home_cache[build]
+async def departement_counts(queries, timeout: float) -> dict[str, tuple[str, int]]:
+    """INSEE code -> (local path, number of PTCEs) for every département of the COG (by the query
+    workers, each query under ``timeout``; raises ``pagequery.Unanswered`` without an answer)."""
+    counts = {row["departement"].value: int(row["n"].value)
+              for row in need(await queries.select(SPARQL_PREFIXES + PTCES_PER_DEPARTEMENT, timeout=timeout))}
+    return {row["code"].value: (row["d"].value, counts.get(row["d"].value, 0))
+            for row in need(await queries.select(SPARQL_PREFIXES + DEPARTEMENTS, timeout=timeout))}
 
 
 @router.get("/", response_class=HTMLResponse, summary="Home page")
 async def home(request: Request):
-    kb = request.app.state.kb
+    kb, queries = request.app.state.kb, request.app.state.page_queries
     lang = language(request)
+    build = kb.build
+    # Both once per build, in the background (pagequery.PerBuild): the page waits for them at most
+    # the page time limit, and says what is missing.
     stats = await statistics(request)
-    summary = await asyncio.to_thread(_summary, kb, stats)
+    departements = await queries.per_build("the PTCEs per département").get(
+        build, lambda: departement_counts(queries, kb.settings.query_timeout), queries.timeout)
+    missing = [name for name, value in (("map", departements), ("holds", stats)) if isinstance(value, Missing)]
+    if isinstance(departements, Missing):
+        departements = {}
+    if isinstance(stats, Missing):
+        stats = None
     labeller = Labeller(kb.store(), kb.settings.ns.base, lang)
-    departements = summary["departements"]
     shapes = [{"code": s.code, "name": s.name, "path": s.path, "href": labeller.link(ox.NamedNode(departements[s.code][0])).href
                if s.code in departements else None, "count": departements.get(s.code, ("", 0))[1],
                "fill": shade(departements.get(s.code, ("", 0))[1])} for s in map_shapes()]
@@ -85,14 +82,14 @@ async def home(request: Request):
     overseas = [{"code": code, "link": labeller.link(ox.NamedNode(iri)), "count": n}
                 for code, (iri, n) in sorted(departements.items()) if code not in on_map]
     classes: dict[str, int] = {}
-    for graph_stats in stats.graphs.values():
+    for graph_stats in (stats.graphs.values() if stats else ()):
         for cls, count in graph_stats.class_partitions.items():
             classes[cls] = classes.get(cls, 0) + count
     top = sorted(classes.items(), key=lambda item: -item[1])[:25]
     graphs = [{"link": labeller.link(ox.NamedNode(g)), "triples": s.triples, "entities": s.entities}
-              for g, s in stats.graphs.items()]
+              for g, s in (stats.graphs.items() if stats else ())]
     return request.app.state.templates.TemplateResponse(request, "home.html", {
         "t": translator(lang), "lang": lang, "info": kb.info(), "shapes": shapes, "overseas": overseas,
         "classes": [(labeller.link(ox.NamedNode(c)), n) for c, n in top], "graphs": graphs, "shades": SHADES,
-        "ptce_total": classes.get("https://w3id.org/ptce/def#PTCE", 0),
-    }, headers={"Vary": "Accept-Language, Cookie"})
+        "ptce_total": classes.get("https://w3id.org/ptce/def#PTCE", 0) if stats else "…", "missing": missing,
+    }, headers={"Vary": "Accept-Language, Cookie", **({"Cache-Control": "no-store"} if missing else {})})

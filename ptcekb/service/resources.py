@@ -9,7 +9,9 @@ or RDF. Lists of resources by kind (``/id/{kind}/``) page through the store with
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 import unicodedata
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
 from .documents import Document, choose, language, not_acceptable, split_suffix
 from .i18n import KINDS, translator
 from .negotiation import HTML
+from .pagequery import Missing, Unanswered
 from .validation import compliance_for
 from .views import Page, select
 from .views.base import SPARQL_PREFIXES
@@ -35,7 +38,10 @@ from .routing import Router
 @asynccontextmanager
 async def _warm_up(app):
     """Build the name indexes of the lists in the background when the service starts."""
-    threading.Thread(target=kind_index, args=(app.state.kb, "ptce"), name="ptcekb-index", daemon=True).start()
+    try:
+        await kind_entries(app, "ptce", wait=0)
+    except Exception:  # noqa: BLE001 - no store yet: the first list request builds them
+        logging.getLogger("ptcekb.service").warning("the name indexes were not built at start-up", exc_info=True)
     yield
 
 
@@ -65,10 +71,13 @@ async def serve(request: Request, iri: str, path: str, suffix: str | None) -> Re
         ox.NamedNode(iri)
     except ValueError:
         return _not_found(request, iri, representation, language(request))
-    return await asyncio.to_thread(_serve, request, iri, path, suffix, representation)
+    # The page is made in a thread; its SPARQL queries go to the query workers, under one time
+    # limit for the page (pagequery.py); what had no answer in time is said on the page.
+    budget = request.app.state.page_queries.budget(asyncio.get_running_loop())
+    return await asyncio.to_thread(_serve, request, iri, path, suffix, representation, budget)
 
 
-def _serve(request: Request, iri: str, path: str, suffix: str | None, representation) -> Response:
+def _serve(request: Request, iri: str, path: str, suffix: str | None, representation, budget) -> Response:
     kb = request.app.state.kb
     store, info = kb.store(), kb.info()
     page_number = _page_number(request, "incoming")
@@ -90,13 +99,14 @@ def _serve(request: Request, iri: str, path: str, suffix: str | None, representa
         return document.rdf(description.triples + own)
     labeller = Labeller(store, kb.settings.ns.base, lang)
     page = Page(iri, description, store, labeller, lang, kb.settings.ns.base,
-                compliance=lambda ptce: compliance_for(kb, ptce))
+                compliance=lambda ptce: compliance_for(kb, ptce), queries=budget)
     chosen = select(page.types)
     context = {
         "page": page, "t": translator(lang), "lang": lang, "document": document, "next_page": next_page,
-        "incoming_page_size": INCOMING_PAGE, **chosen.context(page),
+        "incoming_page_size": INCOMING_PAGE, **chosen.context(page), "missing": page.missing,
     }
-    return document.html(request.app.state.templates.get_template(chosen.template).render(context))
+    body = request.app.state.templates.get_template(chosen.template).render(context)
+    return document.html(body, complete=not page.missing)
 
 
 def _document_iri(iri: str, suffix: str) -> str:
@@ -177,9 +187,11 @@ async def shapes(request: Request, suffix: str | None = None) -> Response:
     if cached is not None:
         return cached
     if representation is HTML:
+        shapes = await list_shapes(request.app.state.page_queries, lang)
+        missing = ["shapes"] if isinstance(shapes, Missing) else []
         body = request.app.state.templates.get_template("shapes.html").render(
-            {"t": translator(lang), "lang": lang, "shapes": list_shapes(kb.store(), lang)})
-        return document.html(body)
+            {"t": translator(lang), "lang": lang, "shapes": [] if missing else shapes, "missing": missing})
+        return document.html(body, complete=not missing)
     graph = ox.NamedNode(kb.settings.ns.graph("shapes"))
     return document.rdf([q.triple for q in kb.store().quads_for_pattern(None, None, None, graph)])
 
@@ -193,9 +205,11 @@ SELECT ?shape ?severity (SAMPLE(?n) AS ?name) (SAMPLE(?m) AS ?message) (SAMPLE(?
 } GROUP BY ?shape ?severity ORDER BY ?severity ?shape"""
 
 
-def list_shapes(store: ox.Store, lang: str) -> list[dict]:
+async def list_shapes(queries, lang: str) -> list[dict] | Missing:
     """Every shape with a severity: its anchor, severity, name, message and the text it encodes."""
-    rows = store.query(SPARQL_PREFIXES + SHAPES_QUERY % {"lang": ox.Literal(lang)}, use_default_graph_as_union=True)
+    rows = await queries.select(SPARQL_PREFIXES + SHAPES_QUERY % {"lang": ox.Literal(lang)})
+    if isinstance(rows, Missing):
+        return rows
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     shapes = [{"anchor": r["shape"].value.partition("#")[2], "severity": r["severity"].value.rpartition("#")[2],
                **{k: r[k].value if r[k] else "" for k in ("name", "message", "comment")}} for r in rows
@@ -215,7 +229,7 @@ def kinds(request: Request) -> Response:
 
 
 @router.get("/id/{kind}/", summary="The things of one kind: paged list, ?q= searches names", response_class=HTMLResponse)
-def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response:
+async def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response:
     if kind not in KINDS:
         return Response(f"404: unknown kind / type inconnu: {kind}; known: {', '.join(KINDS)}\n", status_code=404,
                         media_type="text/plain; charset=utf-8")
@@ -223,15 +237,18 @@ def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response
     lang = language(request)
     page = max(1, min(page, 100_000))
     q = q.strip()[:200]
-    rows, total = list_things(kb, kind, q, page)
+    entries = await kind_entries(request.app, kind)
+    missing = ["list_of"] if isinstance(entries, Missing) else []
+    rows, total = await asyncio.to_thread(list_things, [] if missing else entries, q, page)
     query = {"q": q} if q else {}
     return request.app.state.templates.TemplateResponse(request, "list.html", {
+        "missing": missing,
         "t": translator(lang), "lang": lang, "kind": kind, "title": KINDS[kind][1 if lang == "en" else 0],
         "items": [(local_path(e.iri, kb.settings.ns.base), e.name) for e in rows],
         "q": q, "page": page, "total": total, "page_size": LIST_PAGE,
         "previous": f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
         "next": f"?{urlencode({**query, 'page': page + 1})}" if page * LIST_PAGE < total else None,
-    }, headers={"Vary": "Accept-Language, Cookie"})
+    }, headers={"Vary": "Accept-Language, Cookie", **({"Cache-Control": "no-store"} if missing else {})})
 
 
 @dataclass(frozen=True)
@@ -241,8 +258,6 @@ class Entry:
     iri: str
 
 
-_indexes: dict[str, dict[str, list[Entry]]] = {}  # build -> kind -> entries
-_index_lock = threading.Lock()
 _TYPE = ox.NamedNode(str(RDF.type))
 
 
@@ -250,25 +265,36 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
-def kind_index(kb, kind: str) -> list[Entry]:
+async def kind_entries(app, kind: str, wait: float | None = None) -> list[Entry] | Missing:
     """Every resource of ``kind`` with its name, sorted by name; built once per build for all kinds.
 
     One scan of the name predicates (about 120,000 quads) and one of ``rdf:type`` per kind class,
     joined in Python: a SPARQL join per kind over the 35,000 communes costs several times more.
+    The scan runs in a thread, in the background, and stops at the endpoint's query time limit
+    (``PTCEKB_QUERY_TIMEOUT``); a request waits for it at most the page time limit.
     """
+    kb, queries = app.state.kb, app.state.page_queries
     build = kb.build
-    with _index_lock:
-        if build not in _indexes:
-            _indexes.clear()
-            _indexes[build] = _build_indexes(kb.store(), kb.settings.ns.base)
-        return _indexes[build].get(kind, [])
+
+    def scan() -> dict[str, list[Entry]]:
+        return _build_indexes(kb.store(), kb.settings.ns.base, time.monotonic() + kb.settings.query_timeout)
+
+    indexes = await queries.per_build("the name indexes").get(
+        build, lambda: asyncio.to_thread(scan), queries.timeout if wait is None else wait)
+    return indexes if isinstance(indexes, Missing) else indexes.get(kind, [])
 
 
-def _build_indexes(store: ox.Store, base: str) -> dict[str, list[Entry]]:
+def _build_indexes(store: ox.Store, base: str, deadline: float) -> dict[str, list[Entry]]:
+    def in_time(quads):
+        for number, quad in enumerate(quads):
+            if number % 4096 == 0 and time.monotonic() > deadline:
+                raise Unanswered(Missing("timeout"))
+            yield quad
+
     names: dict[str, tuple[str, str | None]] = {}
     for predicate in reversed(LABEL_PREDICATES):  # the first predicate of the list wins: written last
         found: dict[str, tuple[str, str | None]] = {}
-        for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+        for quad in in_time(store.quads_for_pattern(None, ox.NamedNode(predicate), None, None)):
             subject, literal = quad.subject, quad.object
             if isinstance(subject, ox.NamedNode) and isinstance(literal, ox.Literal):
                 known = found.get(subject.value)
@@ -280,7 +306,7 @@ def _build_indexes(store: ox.Store, base: str) -> dict[str, list[Entry]]:
         prefix = f"{base}id/{kind}/"
         cls = KIND_CLASSES.get(kind)
         if cls:
-            iris = {q.subject.value for q in store.quads_for_pattern(None, _TYPE, ox.NamedNode(cls), None)
+            iris = {q.subject.value for q in in_time(store.quads_for_pattern(None, _TYPE, ox.NamedNode(cls), None))
                     if isinstance(q.subject, ox.NamedNode)}
         else:
             iris = set(names)
@@ -291,9 +317,8 @@ def _build_indexes(store: ox.Store, base: str) -> dict[str, list[Entry]]:
     return indexes
 
 
-def list_things(kb, kind: str, q: str, page: int) -> tuple[list[Entry], int]:
-    """One page of a kind's resources whose name contains ``q`` (case and accents ignored); and how many match."""
-    entries = kind_index(kb, kind)
+def list_things(entries: list[Entry], q: str, page: int) -> tuple[list[Entry], int]:
+    """One page of ``entries`` whose name contains ``q`` (case and accents ignored); and how many match."""
     if q:
         needle = fold(q)
         entries = [e for e in entries if needle in e.key]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
@@ -10,7 +9,8 @@ from fastapi.responses import Response
 
 from ..labels import local_path
 from .i18n import KINDS
-from .resources import kind_index
+from .pagequery import Missing
+from .resources import kind_entries
 
 router = APIRouter()
 
@@ -18,19 +18,35 @@ PER_SITEMAP = 50_000  # the sitemaps.org limit
 XML = "application/xml; charset=utf-8"
 
 
-def kind_paths(kb, kind: str) -> list[str]:
-    return [local_path(entry.iri, kb.settings.ns.base) for entry in kind_index(kb, kind)]
+class NotReady(Exception):
+    pass
+
+
+async def kind_paths(app, kind: str) -> list[str]:
+    entries = await kind_entries(app, kind)
+    if isinstance(entries, Missing):
+        raise NotReady(entries.reason)
+    base = app.state.kb.settings.ns.base
+    return [local_path(entry.iri, base) for entry in entries]
+
+
+def _not_ready() -> Response:
+    return Response("503: the lists of resources are being prepared; retry in a minute / les listes sont en cours "
+                    "de préparation ; réessayer dans une minute\n", status_code=503,
+                    media_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
 
 
 @router.get("/sitemap.xml", summary="Sitemap index of the resource pages")
 async def sitemap_index(request: Request) -> Response:
-    kb = request.app.state.kb
     root = str(request.base_url).rstrip("/")
     entries = [f"<sitemap><loc>{escape(root)}/sitemaps/static.xml</loc></sitemap>"]
     for kind in KINDS:
         if kind == "territoire":
             continue
-        count = len(await asyncio.to_thread(kind_paths, kb, kind))
+        try:
+            count = len(await kind_paths(request.app, kind))
+        except NotReady:
+            return _not_ready()
         for number in range(1, (count + PER_SITEMAP - 1) // PER_SITEMAP + 1):
             entries.append(f"<sitemap><loc>{escape(root)}/sitemaps/{kind}-{number}.xml</loc></sitemap>")
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
@@ -40,7 +56,6 @@ async def sitemap_index(request: Request) -> Response:
 
 @router.get("/sitemaps/{name}.xml", summary="One sitemap: the pages of one kind, or the static pages")
 async def sitemap(request: Request, name: str) -> Response:
-    kb = request.app.state.kb
     root = str(request.base_url).rstrip("/")
     if name == "static":
         paths = ["/", "/id/", "/sparql", "/validate", "/def", "/shapes", "/dumps/"] + [f"/id/{k}/" for k in KINDS]
@@ -49,7 +64,10 @@ async def sitemap(request: Request, name: str) -> Response:
         if kind not in KINDS or not number.isdigit() or int(number) < 1:
             return Response(f"404: no sitemap {name}.xml / plan inconnu\n", status_code=404, media_type="text/plain; charset=utf-8")
         start = (int(number) - 1) * PER_SITEMAP
-        paths = (await asyncio.to_thread(kind_paths, kb, kind))[start:start + PER_SITEMAP]
+        try:
+            paths = (await kind_paths(request.app, kind))[start:start + PER_SITEMAP]
+        except NotReady:
+            return _not_ready()
         if not paths:
             return Response(f"404: no sitemap {name}.xml / plan inconnu\n", status_code=404, media_type="text/plain; charset=utf-8")
     urls = "\n".join(f"<url><loc>{escape(root + path)}</loc></url>" for path in paths)

@@ -6,7 +6,6 @@ import logging
 import multiprocessing
 import threading
 from contextlib import asynccontextmanager
-from concurrent.futures import Future, ProcessPoolExecutor
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -18,7 +17,10 @@ from ..remote import open_store
 from ..store import StoreLocation
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
 from .negotiation import Representation, negotiate
+from . import worker_guard
+from .pagequery import Missing
 from .validation_worker import ValidationPool
+from .worker_guard import Confinement
 
 log = logging.getLogger("ptcekb.service")
 POOL = ValidationPool()
@@ -69,30 +71,36 @@ def _respond(request: Request, report) -> Response:
     return Response(render_rdf(report, fmt), media_type=representation.content_type, headers=headers)
 
 
-def _context(request: Request):
-    kb = request.app.state.kb
-    return context_for(kb.store(), kb.settings, kb.info().directory or kb.build)
-
-
 @router.get("/validate", summary="Upload form, or the compliance report of a PTCE of the KB (?ptce=IRI)")
-def validate_form(request: Request, ptce: str | None = None) -> Response:
+async def validate_form(request: Request, ptce: str | None = None) -> Response:
     if ptce is None:
         return request.app.state.templates.TemplateResponse(
             request, "validate_form.html", {"lang": _lang(request), "limit_mb": UPLOAD_LIMIT // (1024 * 1024)})
     kb = request.app.state.kb
-    triples = ptce_description(kb.store(), kb.settings.ns.graph("ptce"), ptce)
+    # The description comes from the query workers under the page time limit, and is validated by
+    # the validation worker under PTCEKB_VALIDATION_TIMEOUT, as an upload is (validation_worker.py).
+    triples = await ptce_description(request.app.state.page_queries, kb.settings.ns.graph("ptce"), ptce)
+    if isinstance(triples, Missing):
+        raise UserError("503: the description of this PTCE could not be read in time; retry later / la description "
+                        f"de ce PTCE n'a pas pu être lue à temps ; réessayer plus tard ({triples.reason})", http_status=503)
     if not triples:
         raise UserError(f"unknown PTCE / PTCE inconnu : {ptce}", http_status=404)
-    return _respond(request, validate(graph_of(triples), _context(request)))
+    info = kb.info()
+    report = await POOL.validate(kb.settings, info.build, info.directory, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+                                 "nt", "ptce", kb.settings.validation_timeout)
+    return _respond(request, report)
 
 
 # -- compliance summaries of the knowledge base's PTCEs, for their pages ---------------------------
 #
 # One pySHACL run over the whole curated graph (about 25 s) rather than one per page view: it runs
 # once per build in a separate process (so it never holds this process's GIL), started by the first
-# page that asks; until it is done the pages say the summary is being computed.
+# page that asks; until it is done the pages say the summary is being computed. The process is
+# killed past SUMMARY_TIMEOUT_FACTOR times PTCEKB_VALIDATION_TIMEOUT (the whole base, not one
+# upload: 240 s by default); the pages then say the summary could not be computed in time.
 
-_summaries: dict[str, dict | Future] = {}  # build directory name -> {PTCE IRI: summary} or the running job
+SUMMARY_TIMEOUT_FACTOR = 4
+_summaries: dict[str, "_SummaryRun"] = {}  # build directory name -> its run
 _summaries_lock = threading.Lock()
 
 
@@ -114,37 +122,74 @@ def summarise_knowledge_base(settings) -> dict[str, dict]:
     return out
 
 
-def compliance_for(kb, ptce: str) -> dict | None:
-    """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, None if not a PTCE."""
+def _summarise_into(settings, conn, confinement: Confinement) -> None:
+    """The summary process (confined like every worker: worker_guard.py): the summaries, or the error,
+    sent back through ``conn``."""
+    worker_guard.enter(confinement)
+    try:
+        conn.send(("ok", summarise_knowledge_base(settings)))
+    except BaseException as exc:  # noqa: BLE001 - said to the server, which logs it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _SummaryRun:
+    """One summary process and the thread that waits for it, at most ``limit`` seconds."""
+
+    def __init__(self, settings, limit: float):
+        ctx = multiprocessing.get_context("spawn")
+        receiver, sender = ctx.Pipe(duplex=False)
+        self.result: dict | Missing | None = None  # None while it runs
+        confinement = Confinement.for_workers(network_guard=not settings.store_url and worker_guard.probe() is None)
+        self.process = ctx.Process(target=_summarise_into, args=(settings, sender, confinement), daemon=True,
+                                   name="ptcekb-compliance")
+        self.process.start()
+        sender.close()
+        threading.Thread(target=self._wait, args=(receiver, limit), daemon=True, name="ptcekb-compliance").start()
+
+    def _wait(self, receiver, limit: float) -> None:
+        result: dict | Missing = Missing("error")
+        try:
+            if receiver.poll(limit):
+                status, value = receiver.recv()
+                if status == "ok":
+                    result = value
+                else:
+                    log.error("validation of the knowledge base failed: %s", value)
+            else:
+                log.error("validation of the knowledge base stopped after %g s", limit)
+                result = Missing("timeout")
+        except (EOFError, OSError):
+            log.error("the validation process of the knowledge base died")
+        finally:
+            receiver.close()
+            self.process.kill()
+            self.process.join(5)
+            self.result = result
+
+
+def compliance_for(kb, ptce: str) -> dict | Missing | None:
+    """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, ``Missing`` when
+    it could not be computed (in time), None if not a PTCE. A failed run is tried again next build."""
     build = kb.build
     with _summaries_lock:
-        state = _summaries.get(build)
-        if state is None:
+        run = _summaries.get(build)
+        if run is None:
             _summaries.clear()
-            executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            state = _summaries[build] = executor.submit(summarise_knowledge_base, kb.settings)
-            executor.shutdown(wait=False)
-        if isinstance(state, Future):
-            if not state.done():
-                return {"pending": True}
-            try:
-                state = _summaries[build] = state.result()
-            except Exception:  # noqa: BLE001 - a failed run is reported on the page, retried next build
-                log.exception("validation of the knowledge base failed")
-                state = _summaries[build] = {}
-    return state.get(ptce)
+            run = _summaries[build] = _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout)
+    if run.result is None:
+        return {"pending": True}
+    return run.result if isinstance(run.result, Missing) else run.result.get(ptce)
 
 
-def ptce_description(store: ox.Store, graph: str, ptce: str) -> list[ox.Triple]:
+async def ptce_description(queries, graph: str, ptce: str) -> list[ox.Triple] | Missing:
     """The PTCE's own triples and those of the nodes of its description (``{ptce}#...``)."""
     try:  # issue 10: ?ptce= is user input, never pasted raw into the query (it was a SPARQL injection, 500)
         iri = ox.NamedNode(ptce)
     except ValueError:
         return []
-    rows = store.query(
+    return await queries.construct(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
         f"FILTER(?s = {iri} || STRSTARTS(STR(?s), {ox.Literal(ptce + '#')})) }} }}")
-    return list(rows)
 
 
 @router.post("/validate", summary="Validate uploaded RDF (body or multipart 'file') against article 9")

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pyoxigraph as ox
 
 from ...describe import Description, document_of
 from ...labels import Labeller, Link
 from ...namespaces import PREFIXES, RDF
+
+if TYPE_CHECKING:
+    from ..pagequery import Budget
 
 _TYPE = str(RDF.type)
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
@@ -32,6 +35,9 @@ class Page:
     lang: str
     base: str
     compliance: Callable[[str], object] | None = None  # PTCE IRI -> article-9 report (set by the service)
+    # The page's SPARQL, run by the query workers under the page's time limit (pagequery.py);
+    # None: straight on ``store`` (outside the service).
+    queries: "Budget | None" = None
 
     @cached_property
     def types(self) -> list[str]:
@@ -58,20 +64,37 @@ class Page:
             found.setdefault(quad.object, None)
         return list(found)
 
-    def _query(self, query: str, iris: dict[str, str]):
-        """Run SPARQL over the union of the graphs; ``$this`` and ``$name`` are replaced by IRIs."""
+    def _text(self, query: str, iris: dict[str, str]) -> str:
+        """The query over the union of the graphs; ``$this`` and ``$name`` are replaced by IRIs."""
         text = query.replace("$this", f"<{self.iri}>")
         for name, value in iris.items():
             text = text.replace("$" + name, f"<{value}>")
-        return self.store.query(SPARQL_PREFIXES + text, use_default_graph_as_union=True)
+        return SPARQL_PREFIXES + text
 
     def ask(self, query: str, **iris: str) -> bool:
-        return bool(self._query(query, iris))
+        """Raises ``pagequery.Unanswered`` when the query had no answer in time (see ``section``)."""
+        if self.queries is not None:
+            return self.queries.ask(self._text(query, iris))
+        return bool(self.store.query(self._text(query, iris), use_default_graph_as_union=True))
 
     def rows(self, query: str, **iris: str) -> list[dict]:
-        solutions = self._query(query, iris)
+        """Raises ``pagequery.Unanswered`` when the query had no answer in time (see ``section``)."""
+        if self.queries is not None:
+            return self.queries.select(self._text(query, iris))
+        solutions = self.store.query(self._text(query, iris), use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         return [{name: solution[name] for name in names} for solution in solutions]
+
+    def section(self, name: str, compute: Callable[[], Any], fallback: Any = None) -> Any:
+        """``compute()``; or, when one of its queries had no answer in time, ``fallback``, and the
+        section ``name`` (a word of i18n.py) is listed in ``missing``: the page says so."""
+        if self.queries is None:
+            return compute()
+        return self.queries.section(name, compute, fallback)
+
+    @property
+    def missing(self) -> list[str]:
+        return self.queries.missing if self.queries is not None else []
 
     def properties(self) -> list[tuple[Link, list[Link]]]:
         """The resource's own triples grouped by predicate, predicates in label order, rdf:type first."""

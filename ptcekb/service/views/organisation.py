@@ -38,8 +38,10 @@ def organisation(page: Page) -> dict:
             register.append((page.link(ox.NamedNode(str(predicate))), [page.link(v) for v in values]))
     return {
         "register": register,
-        "memberships": [{"ptce": page.link(r["ptce"]), "role": page.link(r["role"]) if r["role"] else None}
-                        for r in page.rows(MEMBERSHIPS)],
-        "sites": [{"site": page.link(r["site"]), "commune": page.link(r["commune"]) if r["commune"] else None}
-                  for r in page.rows(SITES)],
+        "memberships": page.section("memberships", lambda: [
+            {"ptce": page.link(r["ptce"]), "role": page.link(r["role"]) if r["role"] else None}
+            for r in page.rows(MEMBERSHIPS)]),
+        "sites": page.section("sites", lambda: [
+            {"site": page.link(r["site"]), "commune": page.link(r["commune"]) if r["commune"] else None}
+            for r in page.rows(SITES)], []),
     }

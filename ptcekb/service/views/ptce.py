@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from ...namespaces import DCTERMS, FOAF, ORG, PTCE, RDF, ROV, SKOS
+from ..pagequery import Missing, Unanswered
 from .base import Page, view
 from .territory import hierarchy
 
@@ -38,18 +39,20 @@ def ptce(page: Page) -> dict:
         "names": [page.link(v) for v in page.values(SKOS.altLabel)],
         "identity": _identity(page),
         "territories": _territories(page),
-        "members": _members(page),
+        "members": page.section("members", lambda: _members(page)),
         "strategy": _strategy(page),
         "projects": [_node(page, p, PTCE.innovationType, DCTERMS.description) for p in page.values(PTCE.project)],
         "places": [_node(page, p, PTCE.placeType, PTCE.commune) for p in page.values(ORG.hasSite)],
         "calls": [page.link(c) for c in page.values(PTCE.laureateOf)],
         "statements": _statements(page),
-        "compliance": _compliance(page),
+        "compliance": page.section("compliance", lambda: _compliance(page)),
     }
 
 
 def _compliance(page: Page) -> dict | None:
     summary = page.compliance(page.iri) if page.compliance else None
+    if isinstance(summary, Missing):
+        raise Unanswered(summary)
     if summary and not summary.get("pending"):
         return {**summary, "elements": summary["elements"][page.lang]}
     return summary

@@ -35,8 +35,8 @@ def hierarchy(page: Page, iri: str) -> list:
 @view("territory.html", IGEO.Commune, IGEO.Intercommunalite, IGEO.Departement, IGEO.Region, IGEO.CollectiviteDOutreMer)
 def territory(page: Page) -> dict:
     own_level = level(page, page.iri)
-    children = page.rows("""SELECT ?child ?type WHERE { ?child igeo:subdivisionDe $this ; a ?type
-                            FILTER(?type IN (igeo:Departement, igeo:Intercommunalite, igeo:Commune)) }""")
+    children = page.section("contains", lambda: page.rows("""SELECT ?child ?type WHERE { ?child igeo:subdivisionDe $this ; a ?type
+                            FILTER(?type IN (igeo:Departement, igeo:Intercommunalite, igeo:Commune)) }"""), [])
     by_level: dict[int, list] = {}
     for row in children:
         child_level = LEVELS.index(row["type"].value)
@@ -50,8 +50,8 @@ def territory(page: Page) -> dict:
         "hierarchy": hierarchy(page, page.iri),
         "children": shown,
         "children_total": {LEVELS[k]: len(set(v)) for k, v in sorted(by_level.items())},
-        "ptces": ptces_of_territory(page),
-        "ess": [page.link(r["org"]) for r in page.rows(ess_query)],
+        "ptces": page.section("ptces", lambda: ptces_of_territory(page)),
+        "ess": page.section("ess_here", lambda: [page.link(r["org"]) for r in page.rows(ess_query)]),
         "ess_limit": ESS_SAMPLE,
         "ess_query_url": "/sparql?query=" + quote(ess_query.replace("$this", f"<{page.iri}>").replace(f"LIMIT {ESS_SAMPLE}", "")),
     }
@@ -76,4 +76,4 @@ SELECT DISTINCT ?ptce ?relation WHERE {
 def project_territory(page: Page) -> dict:
     areas = page.values(PTCE.comprisesArea)
     return {"hierarchy": [], "children": sorted((page.link(a) for a in areas), key=lambda link: link.text),
-            "children_total": {}, "ptces": ptces_of_territory(page), "ess": None}
+            "children_total": {}, "ptces": page.section("ptces", lambda: ptces_of_territory(page)), "ess": None}
