@@ -39,6 +39,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from .service.app import create_app
+    from .service.http_protocol import protocol
 
     settings = _settings(args)
     sock = _bind(args.host, args.port)  # before the build: a busy port fails fast
@@ -52,7 +53,8 @@ def cmd_serve(args) -> int:
         print(f"no knowledge base at {_where(settings)}: building it first", file=sys.stderr)
         cmd_build(args)
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
+                            http=protocol(settings.header_timeout))
     print(f"serving {_where(settings)} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.Server(config).run(sockets=[sock])
     return 0

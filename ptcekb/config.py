@@ -34,6 +34,7 @@ class Settings:
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     service_timeout: float = 10.0  # seconds for each remote SERVICE call (PTCEKB_SERVICE_TIMEOUT)
     validation_timeout: float = 60.0  # seconds for the validation of one upload (PTCEKB_VALIDATION_TIMEOUT)
+    header_timeout: float = 10.0  # seconds a request's line and headers may take (PTCEKB_HEADER_TIMEOUT)
     public_url: str | None = None  # the service's URL as clients see it (PTCEKB_PUBLIC_URL; service/addressing.py)
 
     @property
@@ -51,6 +52,7 @@ class Settings:
             page_query_timeout=_positive_float(env.get("PTCEKB_PAGE_QUERY_TIMEOUT", "5"), "PTCEKB_PAGE_QUERY_TIMEOUT"),
             update_token=env.get("PTCEKB_UPDATE_TOKEN") or None,
             public_url=env.get("PTCEKB_PUBLIC_URL") or None,
+            header_timeout=_positive_float(env.get("PTCEKB_HEADER_TIMEOUT", "10"), "PTCEKB_HEADER_TIMEOUT"),
             service_timeout=_positive_float(env.get("PTCEKB_SERVICE_TIMEOUT", "10"), "PTCEKB_SERVICE_TIMEOUT"),
             validation_timeout=_positive_float(env.get("PTCEKB_VALIDATION_TIMEOUT", "60"), "PTCEKB_VALIDATION_TIMEOUT"),
             service_allowlist=tuple(
