@@ -74,6 +74,31 @@ class Redirector:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+class Garbled:
+    """Answers 200 with a SPARQL JSON content type and a body that breaks off after the first row."""
+
+    BODY = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"uri","value":"http://a.example/"}},{"x":{"ty'
+
+    def __init__(self):
+        body = self.BODY
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="module")
 def remotes(tmp_path_factory):
     base = tmp_path_factory.mktemp("remotes")
@@ -81,7 +106,7 @@ def remotes(tmp_path_factory):
     insee = Oxigraph(base / "insee", FEDERATION / "insee-standin.ttl")
     forbidden = Oxigraph(base / "forbidden", FEDERATION / "insee-standin.ttl")  # up, but not allowed
     hanging = Hanging()
-    yield {"wikidata": wikidata, "insee": insee, "forbidden": forbidden, "hanging": hanging,
+    yield {"wikidata": wikidata, "insee": insee, "forbidden": forbidden, "hanging": hanging, "garbled": Garbled(),
            "to_forbidden": Redirector(forbidden.url), "to_wikidata": Redirector(wikidata.url)}
     for server in (wikidata, insee, forbidden):
         server.stop()
@@ -90,7 +115,7 @@ def remotes(tmp_path_factory):
 @pytest.fixture(scope="module")
 def federating(built_store, remotes):
     """ptcekb serving the built knowledge base, allowed to call the local endpoints (not `forbidden`)."""
-    allowed = [remotes[name].url for name in ("wikidata", "insee", "hanging", "to_forbidden", "to_wikidata")]
+    allowed = [remotes[name].url for name in ("wikidata", "insee", "hanging", "garbled", "to_forbidden", "to_wikidata")]
     server = Server(built_store, env={"PTCEKB_SERVICE_ALLOWLIST": ",".join(allowed), "PTCEKB_SERVICE_TIMEOUT": "2"})
     with httpx.Client(base_url=server.url, timeout=60) as client:
         client.server_url = server.url
@@ -191,6 +216,15 @@ def test_endpoint_that_does_not_answer_times_out_and_silent_goes_on(federating, 
                                 "?c igeo:codeINSEE \"01053\" ; igeo:nom ?nom . "
                                 f"OPTIONAL {{ SERVICE SILENT <{hanging}> {{ ?c ?p ?o }} }} }}")
     assert rows(silent) == [{"nom": "Bourg-en-Bresse"}]
+
+
+def test_a_garbled_answer_is_502_with_a_message(federating, remotes):
+    url = remotes["garbled"].url
+    response = select(federating, f"SELECT * WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}")
+    assert response.status_code == 502, response.text
+    assert url in response.text and "Traceback" not in response.text
+    silent = select(federating, f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?x ?p ?o }} }}")
+    assert silent.status_code == 200, silent.text
 
 
 def test_remote_answer_values_are_escaped_and_typed(federating, remotes):

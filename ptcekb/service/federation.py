@@ -27,6 +27,7 @@ import httpx
 import pyoxigraph as ox
 
 from ..errors import UserError
+from ..query import one_line
 from ..namespaces import PREFIXES
 from ..sparql_text import ServiceBlock, declared_prefixes, service_blocks
 
@@ -76,6 +77,9 @@ async def _answer(client: httpx.AsyncClient, block: ServiceBlock, prologue: str,
                                  f"(PTCEKB_SERVICE_TIMEOUT) / délai dépassé", http_status=504)
     except ServiceFailure as exc:
         failure = exc
+    except (SyntaxError, ValueError, OSError, UnicodeError) as exc:  # the answer is parsed while it is read
+        failure = ServiceFailure(f"SERVICE <{block.endpoint}> sent results that cannot be read: {one_line(str(exc))} "
+                                 "/ réponse illisible", http_status=502)
     if block.silent and failure.http_status != 400:
         return "{}"  # SILENT: one empty solution, the identity of the join
     raise failure
