@@ -6,7 +6,7 @@ responses) that:
 - adds security headers to every response, without overriding a header a route set itself:
   ``Content-Security-Policy`` (our pages are server-rendered HTML with inline ``<style>`` and
   ``style=`` attributes, forms posting to this origin, no script, no frame, no external resource;
-  ``/docs`` (Swagger UI, served by FastAPI from a CDN with an inline script) gets its own policy),
+  ``/docs`` too: it is served from local templates, api_docs.py),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy``, ``X-Frame-Options: DENY`` (with CSP's
   ``frame-ancestors 'none'``), ``Permissions-Policy``, ``Cross-Origin-Opener-Policy``;
 - refuses request bodies with a ``Content-Encoding`` (415): no route decodes compressed bodies, so
@@ -45,16 +45,6 @@ CSP = "; ".join((
     "style-src 'self' 'unsafe-inline'",  # <style> blocks and style= attributes (map legend); no script anywhere
     "img-src 'self' data:",
     "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-))
-# FastAPI's Swagger UI (/docs): a page with an inline script loading swagger-ui from jsDelivr.
-DOCS_CSP = "; ".join((
-    "default-src 'none'",
-    "script-src 'unsafe-inline' https://cdn.jsdelivr.net",
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net",
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.jsdelivr.net",
-    "connect-src 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
 ))
@@ -101,8 +91,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        csp = (DOCS_CSP if path == "/docs" or path.startswith("/docs/") else CSP).encode()
+        csp = CSP.encode()
         started = False
 
         async def send_with_headers(message: Message) -> None:
