@@ -195,14 +195,15 @@ def test_no_update_spelling_makes_the_engine_connect(guarded, listener):
 
 
 def test_hidden_service_gets_a_clear_refusal(guarded, listener):
-    """A SERVICE the server's check does not see reaches the worker, whose socket is refused: 403, said."""
+    """A SERVICE hidden by a comment ended by \r: refused with a message, by the server's reading of the
+    text (which reads comments as the engine does) or else by the worker, whose socket is refused (403)."""
     query = f"SELECT ?leak WHERE {{ #\rSERVICE <{listener.url}x> {{ ?leak ?p ?o }} }}"
     response = httpx.post(guarded.url + "/sparql", data={"query": query}, timeout=60)
-    assert response.status_code == 403
-    assert "network" in response.text and "réseau" in response.text
+    assert response.status_code in (400, 403), response.text
+    assert "SERVICE" in response.text or ("network" in response.text and "réseau" in response.text), response.text
     update = httpx.post(guarded.url + "/update", content=f"#\rLOAD <{listener.url}x>".encode(), timeout=60,
                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"})
-    assert update.status_code == 403 and "LOAD" in update.text
+    assert update.status_code in (400, 403) and "LOAD" in update.text, update.text
     assert listener.connections == []
     # and the workers serve on
     ok = httpx.post(guarded.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}, timeout=60)
@@ -352,3 +353,30 @@ def test_without_the_filter_service_and_load_are_refused(unguarded, listener):
 def test_with_the_filter_the_description_says_so(guarded):
     description = httpx.get(guarded.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=60).text
     assert "cannot open network connections" in description
+
+
+def _engine_runs_service(conn, server_pid: int, url: str) -> None:
+    """In a confined process, the engine itself is asked for a SERVICE: no check of the text at all."""
+    import pyoxigraph as ox
+
+    from ptcekb.service.executor import Job, run_job
+
+    worker_guard.enter(worker_guard.Confinement(server_pid, None, True))
+    reply = run_job(ox.Store(), Job(directory="", query=f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+                                    solutions_format="json", graph_format=None, row_cap=10))
+    conn.send((reply.status, reply.message))
+
+
+def test_the_engine_in_a_confined_worker_cannot_connect_whatever_the_server_read(listener):
+    """The guarantee does not rest on the server's reading of the text: the engine is asked directly."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_engine_runs_service, args=(child, os.getpid(), listener.url + "direct"))
+    process.start()
+    try:
+        assert parent.poll(60)
+        status, message = parent.recv()
+    finally:
+        process.join(10)
+    assert status == 403 and "réseau" in message, (status, message)
+    assert listener.connections == []
