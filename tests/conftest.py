@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -130,6 +131,16 @@ def store_dir(tmp_path_factory):
     engine = Oxigraph(tmp_path_factory.mktemp("engine"))
     yield engine.url
     engine.stop()
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A store location at ``target`` publishing a copy of the build ``source`` points to."""
+    current = Path(source).resolve()
+    builds = target.with_name(target.name + ".builds")
+    builds.mkdir(parents=True)
+    shutil.copytree(current, builds / current.name)
+    target.symlink_to(Path(builds.name) / current.name)
+    return target
 
 
 def open_kb(store_dir):

@@ -4,29 +4,17 @@ with what it has and says what is missing; the event loop keeps serving meanwhil
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import REMOTE, Server
+from conftest import REMOTE, Server, copy_store
 
 NOTICE_FR = "Cette section n&#39;a pas pu être calculée à temps"
 NOTICE_EN = "This section could not be computed in time"
 HEAVY = ("/id/region/32", "/id/departement/62", "/id/ptce/3-eva", "/")
-
-
-def copy_store(source: Path, target: Path) -> Path:
-    """A store location at ``target`` publishing a copy of the build ``source`` points to (as test_reliability)."""
-    current = Path(source).resolve()
-    builds = target.with_name(target.name + ".builds")
-    builds.mkdir(parents=True)
-    shutil.copytree(current, builds / current.name)
-    target.symlink_to(Path(builds.name) / current.name)
-    return target
 
 
 @pytest.fixture(scope="module")

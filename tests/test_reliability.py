@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import random
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -27,7 +26,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import REMOTE, ROOT, SEED, Server, ptcekb
+from conftest import REMOTE, ROOT, SEED, Server, copy_store, ptcekb
 from ptcekb.store import StoreLocation
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -41,16 +40,6 @@ def count(store_path: Path, graph: str | None = None) -> int:
     store = ox.Store.read_only(str(Path(store_path).resolve()))
     pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
     return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) {{ {pattern} }}")))["n"].value)
-
-
-def copy_store(source: Path, target: Path) -> Path:
-    """A store location at ``target`` publishing a copy of the build ``source`` points to."""
-    current = Path(source).resolve()
-    builds = target.with_name(target.name + ".builds")
-    builds.mkdir(parents=True)
-    shutil.copytree(current, builds / current.name)
-    target.symlink_to(Path(builds.name) / current.name)
-    return target
 
 
 def tiny_store(path: Path, triples: int = 100) -> Path:

@@ -82,33 +82,30 @@ class PageQueries:
         return self._per_build[name]
 
     async def select(self, query: str, *, timeout: float | None = None) -> list[dict[str, Any]] | Missing:
-        answer = await self._run(query, timeout)
-        if isinstance(answer, Missing):
-            return answer
-        kind, body = answer
-        if kind != "solutions":
-            return self._error(query, f"a SELECT query answered {kind}")
+        body = await self._answer(query, timeout, "solutions", "a SELECT")
+        if isinstance(body, Missing):
+            return body
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         names = [v.value for v in solutions.variables]
         return [dict(zip(names, solution)) for solution in solutions]
 
     async def ask(self, query: str, *, timeout: float | None = None) -> bool | Missing:
-        answer = await self._run(query, timeout)
-        if isinstance(answer, Missing):
-            return answer
-        kind, body = answer
-        if kind != "boolean":
-            return self._error(query, f"an ASK query answered {kind}")
-        return bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        body = await self._answer(query, timeout, "boolean", "an ASK")
+        return body if isinstance(body, Missing) else bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
 
     async def construct(self, query: str, *, timeout: float | None = None) -> list[ox.Triple] | Missing:
+        body = await self._answer(query, timeout, "graph", "a CONSTRUCT")
+        if isinstance(body, Missing):
+            return body
+        return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    async def _answer(self, query: str, timeout: float | None, kind: str, form: str) -> bytes | Missing:
+        """The serialized answer of ``query`` when it is of the ``kind`` its ``form`` gives."""
         answer = await self._run(query, timeout)
         if isinstance(answer, Missing):
             return answer
-        kind, body = answer
-        if kind != "graph":
-            return self._error(query, f"a CONSTRUCT query answered {kind}")
-        return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+        answered, body = answer
+        return body if answered == kind else self._error(query, f"{form} query answered {answered}")
 
     def budget(self, loop: asyncio.AbstractEventLoop, timeout: float | None = None) -> "Budget":
         return Budget(self, loop, self.timeout if timeout is None else timeout)
