@@ -73,7 +73,7 @@ def test_ask_and_graphs(store):
     assert json.loads(run_job(store, job(f"ASK {{ <{EX}s1> ?p ?o }}")).body)["boolean"] is True
     reply = run_job(store, job(f"CONSTRUCT {{ ?s <{EX}label> ?o }} WHERE {{ ?s <{EX}label> ?o }}", graph="nt"))
     assert reply.kind == "graph" and len(list(ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES))) == 5
-    capped = run_job(store, job("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}", graph="ttl", cap=2))
+    capped = run_job(store, job("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", graph="ttl", cap=2))
     assert capped.truncated and capped.body.startswith(b"# truncated to 2 triples")
 
 
