@@ -808,6 +808,16 @@ def test_graph_parameters_cannot_inject_text(iri):
         apply_dataset("INSERT { ?s ?p ?o } WHERE { ?s ?p ?o }", [iri], [])
 
 
+def test_the_clauses_repeated_in_every_operation_are_bounded():
+    """Many operations times many graphs: the rewritten text is refused (413) past the limit, not built."""
+    update = " ; ".join(["INSERT { ?s ?p ?o } WHERE { ?s ?p ?o }"] * 1000 + ["DELETE WHERE { ?s ?p ?o }"] * 1000)
+    graphs = [f"http://example.org/graph/{n}" for n in range(100)]
+    with pytest.raises(DatasetError, match="413") as raised:
+        apply_dataset(update, graphs, graphs, limit=1 << 20)
+    assert raised.value.http_status == 413
+    assert len(apply_dataset(update, graphs[:1], [], limit=1 << 20)) < 1 << 20
+
+
 def test_using_parameters_over_http(small_writable):
     """Form and URL parameters, a conflict, an injection attempt: 400s with a message; nothing changed."""
     auth = {"Authorization": f"Bearer {TOKEN}"}

@@ -108,10 +108,10 @@ async def with_protocol_dataset(text: str, default_graphs: list[str], named_grap
         return text
     try:
         if len(text) <= ANALYSIS_ON_LOOP:
-            return apply_dataset(text, default_graphs, named_graphs)
-        return await asyncio.to_thread(apply_dataset, text, default_graphs, named_graphs)
+            return apply_dataset(text, default_graphs, named_graphs, MAX_UPDATE_BYTES)
+        return await asyncio.to_thread(apply_dataset, text, default_graphs, named_graphs, MAX_UPDATE_BYTES)
     except DatasetError as exc:
-        raise ProtocolError(400, str(exc)) from None
+        raise ProtocolError(exc.http_status, str(exc)) from None
 
 
 @router.options("/update", include_in_schema=False)

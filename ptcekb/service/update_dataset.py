@@ -32,7 +32,11 @@ _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*$")
 
 
 class DatasetError(ValueError):
-    """The protocol dataset cannot be applied to this update (400)."""
+    """The protocol dataset cannot be applied to this update (400, or 413 past the size limit)."""
+
+    def __init__(self, message: str, http_status: int = 400):
+        super().__init__(message)
+        self.http_status = http_status
 
 
 def check_graph_iri(iri: str) -> str:
@@ -47,12 +51,24 @@ def clauses(default_graphs: list[str], named_graphs: list[str]) -> str:
         "".join(f"USING NAMED <{check_graph_iri(g)}> " for g in named_graphs)
 
 
-def apply_dataset(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+def apply_dataset(text: str, default_graphs: list[str], named_graphs: list[str], limit: int | None = None) -> str:
     """``text`` with the protocol dataset written as ``USING``/``USING NAMED`` into each operation that
-    has a WHERE clause; unchanged when no graph is given. Raises DatasetError (400) on a conflict."""
+    has a WHERE clause; unchanged when no graph is given. Raises DatasetError (400) on a conflict,
+    and (413) when the rewritten text would pass ``limit`` characters: the clauses are repeated in
+    every operation, so many operations times many graphs must not grow without bound."""
     if not default_graphs and not named_graphs:
         return text
     using = clauses(default_graphs, named_graphs)
+    size = len(text)
+
+    def grow(added: int) -> None:
+        nonlocal size
+        size += added
+        if limit is not None and size > limit:
+            raise DatasetError(f"413: with the using-graph-uri / using-named-graph-uri clauses written into each "
+                               f"operation, the update would pass {limit} characters / mise à jour trop grande une "
+                               "fois les clauses USING ajoutées à chaque opération", 413)
+
     pieces: list[str] = []
     copied = 0  # text[:copied] is in pieces
     depth = 0
@@ -68,6 +84,7 @@ def apply_dataset(text: str, default_graphs: list[str], named_graphs: list[str])
             depth -= 1
             if depth == 0 and shorthand is not None and shorthand.get("open") is not None:
                 pattern = text[shorthand["open"]:end]
+                grow(len(pattern) + len(using) + len(" WHERE ") + shorthand["open"] - shorthand["where"])
                 pieces.append(text[copied:shorthand["where"]])
                 pieces.append(f"{pattern} {using}WHERE {pattern}")
                 copied = end
@@ -87,6 +104,7 @@ def apply_dataset(text: str, default_graphs: list[str], named_graphs: list[str])
             if upper == "WHERE" and previous == ("word", "DELETE"):
                 shorthand = {"where": start}  # DELETE WHERE { P }: rewritten when P closes
             elif upper == "WHERE":
+                grow(len(using))
                 pieces.append(text[copied:start])
                 pieces.append(using)
                 copied = start
