@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import uuid
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -25,8 +26,9 @@ from ..query import one_line
 from . import update_worker
 from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
+from .update_dataset import DatasetError, apply_dataset
 from .update_worker import Outcome, Write
-from .sparql import (CORS_HEADERS, ProtocolError, check_egress, check_federation, checked_analysis, content_type, error_response,
+from .sparql import (ANALYSIS_ON_LOOP, CORS_HEADERS, ProtocolError, check_egress, check_federation, checked_analysis, content_type, error_response,
                      method_not_allowed, preflight, read_body, read_operation, require_text)
 from .routing import Router
 
@@ -70,9 +72,7 @@ async def update(request: Request) -> Response:
         authorize(request)
         operation = await read_operation(request, "update", "application/sparql-update", MAX_UPDATE_BYTES)
         text = require_text(operation, "update")
-        if operation.all("using-graph-uri") or operation.all("using-named-graph-uri"):
-            raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING or "
-                                     "WITH in the update / paramètres non pris en charge")
+        text = await with_protocol_dataset(text, operation.all("using-graph-uri"), operation.all("using-named-graph-uri"))
         analysis = await checked_analysis(text)
         if analysis.loads:
             raise ProtocolError(400, "LOAD is not accepted (the engine would fetch the URL itself): PUT or POST the "
@@ -100,6 +100,20 @@ async def update(request: Request) -> Response:
                     headers=CORS_HEADERS)
 
 
+async def with_protocol_dataset(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+    """The update with ``using-graph-uri``/``using-named-graph-uri`` written in as USING clauses
+    (update_dataset.py), before anything else reads it: the checks below and the worker see the text
+    that runs. Linear; past ANALYSIS_ON_LOOP characters in a thread, off the event loop."""
+    if not default_graphs and not named_graphs:
+        return text
+    try:
+        if len(text) <= ANALYSIS_ON_LOOP:
+            return apply_dataset(text, default_graphs, named_graphs, MAX_UPDATE_BYTES)
+        return await asyncio.to_thread(apply_dataset, text, default_graphs, named_graphs, MAX_UPDATE_BYTES)
+    except DatasetError as exc:
+        raise ProtocolError(exc.http_status, str(exc)) from None
+
+
 @router.options("/update", include_in_schema=False)
 async def update_options(request: Request) -> Response:
     return preflight(request, UPDATE_METHODS)
@@ -114,17 +128,38 @@ async def update_other(request: Request) -> Response:
 # /store: the Graph Store Protocol (?graph=IRI or ?default)
 
 
-def _target(request: Request) -> ox.NamedNode | ox.DefaultGraph:
+def _target(request: Request) -> ox.NamedNode | ox.DefaultGraph | None:
+    """The graph a request to ``/store`` names (indirect identification); None: the graph store itself
+    (only a POST may address it: it creates a new graph)."""
     params = request.query_params
     graphs = params.getlist("graph")
     if "default" in params and not graphs:
         return ox.DefaultGraph()
     if len(graphs) == 1 and "default" not in params:
-        try:
-            return ox.NamedNode(graphs[0])
-        except ValueError:
-            raise ProtocolError(400, f"graph {graphs[0]!r} is not an IRI") from None
-    raise ProtocolError(400, "name one graph: ?graph=IRI or ?default / préciser ?graph=IRI ou ?default")
+        return _graph_iri(graphs[0])
+    if not graphs and "default" not in params and request.method == "POST":
+        return None
+    raise ProtocolError(400, "name one graph: ?graph=IRI or ?default, or POST to /store to create a new graph / "
+                             "préciser ?graph=IRI ou ?default, ou POST sur /store pour créer un graphe")
+
+
+def _graph_iri(value: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(value)
+    except ValueError:
+        raise ProtocolError(400, f"graph {value!r} is not an IRI / n'est pas un IRI") from None
+
+
+def _direct_target(request: Request) -> ox.NamedNode:
+    """Direct identification: ``/store/<path>`` names the graph whose IRI is that URL, under the
+    service's public address (``PTCEKB_PUBLIC_URL``, else the address it listens on; never ``Host``).
+    The path is taken as sent, percent-escapes kept: an IRI is compared character by character."""
+    if "graph" in request.query_params or "default" in request.query_params:
+        raise ProtocolError(400, "a graph URL under /store/ names its graph itself: no ?graph= or ?default there / "
+                                 "pas de ?graph= ni ?default sur l'URL d'un graphe")
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw.decode("utf-8", "replace")[len(request.scope.get("root_path", "")):]
+    return _graph_iri(str(request.base_url) + path.lstrip("/"))
 
 
 def _exists(store: ox.Store, graph) -> bool:
@@ -133,17 +168,23 @@ def _exists(store: ox.Store, graph) -> bool:
     return store.contains_named_graph(graph)
 
 
-def _body_format(request: Request) -> tuple[str, ox.RdfFormat]:
-    """The RDF graph format of a Graph Store upload (the body itself is parsed in the worker)."""
-    media, _ = content_type(request)
+def _body_format(request: Request) -> str:
+    """The media type of a Graph Store upload (the body itself is parsed in the worker): an RDF graph
+    format, or for a POST ``multipart/form-data`` whose parts are RDF graphs (merged), as the protocol allows."""
+    media, params = content_type(request)
+    if media == "multipart/form-data" and request.method == "POST":
+        if not params.get("boundary"):
+            raise ProtocolError(400, "multipart/form-data without a boundary / multipart sans délimiteur")
+        return request.headers["content-type"]
     try:
         rdf_format = ox.RdfFormat.from_media_type(media) if media else None
     except ValueError:
         rdf_format = None
     if rdf_format is None or rdf_format.supports_datasets and rdf_format != ox.RdfFormat.JSON_LD:
         types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
-        raise ProtocolError(415, f"send an RDF graph as one of {types}, not {media or 'no Content-Type'}")
-    return media, rdf_format
+        raise ProtocolError(415, f"send an RDF graph as one of {types} (or multipart/form-data of them, with POST), "
+                                 f"not {media or 'no Content-Type'} / format non pris en charge")
+    return media
 
 
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
@@ -160,13 +201,37 @@ async def graph_store(request: Request) -> Response:
         return error_response(exc.status, exc.message, exc.headers)
 
 
+@router.api_route("/store/{path:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
+                  summary="Graph Store Protocol, direct identification: the graph whose IRI is this URL (bearer token)")
+async def graph_store_direct(request: Request, path: str) -> Response:
+    try:
+        authorize(request)
+        graph = _direct_target(request)
+        if request.app.state.kb.remote is not None:
+            raise ProtocolError(501, "501: with a remote store, use the engine's own Graph Store endpoint "
+                                     f"({request.app.state.kb.remote.store_url}) / utiliser le point d'accès du moteur")
+        return await _graph_store(request, graph)
+    except ProtocolError as exc:
+        return error_response(exc.status, exc.message, exc.headers)
+
+
 @router.options("/store", include_in_schema=False)
 async def store_options(request: Request) -> Response:
     return preflight(request, STORE_METHODS)
 
 
+@router.options("/store/{path:path}", include_in_schema=False)
+async def store_direct_options(request: Request, path: str) -> Response:
+    return preflight(request, STORE_METHODS)
+
+
 @router.api_route("/store", methods=["PATCH"], include_in_schema=False)
 async def store_other(request: Request) -> Response:
+    return method_not_allowed(STORE_METHODS)
+
+
+@router.api_route("/store/{path:path}", methods=["PATCH"], include_in_schema=False)
+async def store_direct_other(request: Request, path: str) -> Response:
     return method_not_allowed(STORE_METHODS)
 
 
@@ -186,11 +251,17 @@ async def _graph_store(request: Request, graph) -> Response:
         return Response(body, media_type=representation.content_type, headers={**CORS_HEADERS, "Vary": "Accept"})
 
     store_path = str(request.app.state.settings.store)
-    target = graph.value if isinstance(graph, ox.NamedNode) else None
     if method == "DELETE":
-        await run_write(request, Write(store_path, "delete", graph=target))
+        await run_write(request, Write(store_path, "delete", graph=graph.value if isinstance(graph, ox.NamedNode) else None))
         return Response(status_code=204, headers=CORS_HEADERS)
-    media, rdf_format = _body_format(request)
+    media = _body_format(request)
+    created = graph is None  # POST to the graph store itself: a new graph, under /store/ (direct identification)
+    if created:
+        graph = ox.NamedNode(f"{request.base_url}store/{uuid.uuid4().hex}")
+    target = graph.value if isinstance(graph, ox.NamedNode) else None
     body = await read_body(request, MAX_STORE_BYTES)
     outcome = await run_write(request, Write(store_path, method.lower(), graph=target, body=body, media_type=media))
-    return Response(status_code=204 if outcome.existed else 201, headers=CORS_HEADERS)
+    headers = {**CORS_HEADERS, "Location": target} if created else CORS_HEADERS
+    if created:
+        headers["Access-Control-Expose-Headers"] += ", Location"
+    return Response(status_code=204 if outcome.existed else 201, headers=headers)

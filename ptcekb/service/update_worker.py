@@ -42,7 +42,7 @@ class Write:
     base_iri: str | None = None
     graph: str | None = None  # the Graph Store target; None: the default graph
     body: bytes | None = None  # the RDF upload
-    media_type: str | None = None
+    media_type: str | None = None  # the upload's Content-Type (with its boundary for multipart/form-data)
 
 
 @dataclass
@@ -116,20 +116,65 @@ def _engine_error(exc: Exception) -> Outcome:
 
 
 def _parse(write: Write, graph) -> list[ox.Quad]:
-    rdf_format = ox.RdfFormat.from_media_type(write.media_type or "")
-    if rdf_format is None:
-        raise _Refused(Outcome(415, f"415: cannot read {write.media_type}"))
-    try:  # no XML entities, bounded nesting: before the parser sees the bytes (syntax_limits)
-        check_rdf(write.body or b"", rdf_format)
-    except SyntaxRefused as exc:
-        raise _Refused(Outcome(exc.http_status, f"body:{exc.where()} {exc}")) from None
-    try:
-        triples = list(ox.parse(write.body or b"", format=rdf_format, base_iri=write.graph))
-    except (SyntaxError, ValueError) as exc:
-        raise _Refused(Outcome(400, f"cannot parse the {rdf_format.name} body: {one_line(str(exc))}")) from None
-    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in triples):
-        raise _Refused(Outcome(400, "the body must be a graph (no named graphs inside)"))
-    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in triples]
+    """The upload's triples in ``graph``; a ``multipart/form-data`` POST is the merge of its parts.
+
+    Each document's blank nodes are its own (standardised apart): the parser keeps a label such as
+    ``_:b`` as it is, which would otherwise join a node of another part or of the graph a POST adds to."""
+    quads: list[ox.Quad] = []
+    for media_type, body, name in _documents(write):
+        rdf_format = ox.RdfFormat.from_media_type(media_type or "")
+        if rdf_format is None or rdf_format.supports_datasets and rdf_format != ox.RdfFormat.JSON_LD:
+            raise _Refused(Outcome(415, f"415: cannot read {name} as an RDF graph ({media_type or 'no Content-Type'}) / "
+                                        "format non pris en charge"))
+        try:  # no XML entities, bounded nesting: before the parser sees the bytes (syntax_limits)
+            check_rdf(body, rdf_format)
+        except SyntaxRefused as exc:
+            raise _Refused(Outcome(exc.http_status, f"{name}:{exc.where()} {exc}")) from None
+        try:
+            triples = list(ox.parse(body, format=rdf_format, base_iri=write.graph))
+        except (SyntaxError, ValueError) as exc:
+            raise _Refused(Outcome(400, f"cannot parse the {rdf_format.name} {name} / illisible: {one_line(str(exc))}")) from None
+        if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in triples):
+            raise _Refused(Outcome(400, "the body must be a graph (no named graphs inside) / pas de graphes nommés"))
+        fresh: dict[str, ox.BlankNode] = {}
+        quads.extend(ox.Quad(_apart(q.subject, fresh), q.predicate, _apart(q.object, fresh), graph) for q in triples)
+    return quads
+
+
+def _apart(term, fresh: dict):
+    if isinstance(term, ox.BlankNode):
+        if term.value not in fresh:
+            fresh[term.value] = ox.BlankNode()
+        return fresh[term.value]
+    if isinstance(term, ox.Triple):  # a triple term (RDF 1.2)
+        return ox.Triple(_apart(term.subject, fresh), term.predicate, _apart(term.object, fresh))
+    return term
+
+
+def _documents(write: Write) -> list[tuple[str, bytes, str]]:
+    """(media type, bytes, name) of each RDF document of the upload."""
+    media = (write.media_type or "").split(";")[0].strip().lower()
+    if media != "multipart/form-data":
+        return [(media, write.body or b"", "body")]
+    import email.parser
+    import email.policy
+
+    header = f"Content-Type: {write.media_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("utf-8", "replace")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + (write.body or b""))
+    if not message.is_multipart():
+        raise _Refused(Outcome(400, "cannot read the multipart/form-data body / corps multipart illisible"))
+    documents = []
+    for index, part in enumerate(message.iter_parts(), 1):
+        name = f"part {index} ({part.get_filename() or part.get_param('name', header='content-disposition') or 'unnamed'})"
+        media_type = part.get_content_type() if part.get("content-type") else None
+        if media_type is None and part.get_filename():  # no type: from the file name's extension
+            extension = part.get_filename().rsplit(".", 1)[-1]
+            guessed = ox.RdfFormat.from_extension(extension)
+            media_type = guessed.media_type if guessed is not None else None
+        documents.append((media_type, part.get_payload(decode=True) or b"", name))
+    if not documents:
+        raise _Refused(Outcome(400, "multipart/form-data without any part / multipart sans partie"))
+    return documents
 
 
 def _exists(store: ox.Store, graph) -> bool:
