@@ -181,7 +181,7 @@ def test_validate_ptce_parameter_is_not_injected(http, ptce):
 def test_http_framing_and_limits(server):
     query = b"/sparql?query=ASK%20%7B%7D%20%23"
     cases = {
-        "2 MB URL": (b"GET " + query + b"x" * (2 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        "2 MB URL": (b"GET " + query + b"x" * (2 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
         "1 MB header": (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * (1 << 20) + b"\r\n\r\n", 431),
         "5000 headers": (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(5000))
                          + b"\r\n", 431),

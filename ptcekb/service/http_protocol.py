@@ -5,9 +5,11 @@ the time a client takes to send a request's line and headers: a client sending o
 holds a connection, and its memory, for as long as it likes ("slowloris"), and a few hundred of
 them fill the server. Here the head of every request (from the connection's opening, or from the
 first byte of the next request on a kept-alive connection, to the end of its headers) must arrive
-within ``PTCEKB_HEADER_TIMEOUT`` seconds (default 10) and weigh at most ``MAX_HEAD_BYTES``;
-otherwise the client gets a 408 (or 431) and the connection is closed. The body has its own limit
-between two chunks (``PTCEKB_BODY_TIMEOUT``, security.py).
+within ``PTCEKB_HEADER_TIMEOUT`` seconds (default 10), with a request line of at most
+``MAX_LINE_BYTES`` and headers of at most ``MAX_HEAD_BYTES``; otherwise the client gets a 408 (414,
+431) and the connection is closed. The close lingers: what the client still sends for up to
+``LINGER_SECONDS`` is read and dropped, so that it reads the answer instead of a connection reset.
+The body has its own limit between two chunks (``PTCEKB_BODY_TIMEOUT``, security.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .security import MAX_HEADER_BYTES
 
-MAX_HEAD_BYTES = MAX_HEADER_BYTES + (16 << 10)  # the headers plus a request line of up to 16 KiB
+MAX_LINE_BYTES = 16 << 10  # the request line's URL: longer queries go in a POST body
+MAX_HEAD_BYTES = MAX_HEADER_BYTES + MAX_LINE_BYTES
+LINGER_SECONDS = 2.0
 
 
 def _answer(status: str, message: str) -> bytes:
@@ -34,10 +38,13 @@ def protocol(header_timeout: float) -> type[HttpToolsProtocol]:
                                                "/ en-têtes de la requête trop lents\n")
     too_large = _answer("431 Request Header Fields Too Large", f"431: request line and headers larger than "
                                                                f"{MAX_HEAD_BYTES >> 10} KiB / en-têtes trop grands\n")
+    too_long = _answer("414 URI Too Long", f"414: request URL longer than {MAX_LINE_BYTES >> 10} KiB: send long "
+                                           "queries in a POST body / URL trop longue, utiliser POST\n")
 
     class HeadDeadlineProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _head_bytes = 0
+        _line_bytes = 0
         _refused = False  # the parser may still call back for the rest of the bytes it was given
 
         def connection_made(self, transport) -> None:
@@ -46,11 +53,18 @@ def protocol(header_timeout: float) -> type[HttpToolsProtocol]:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._head_bytes = 0
+            self._head_bytes = self._line_bytes = 0
             self._start_deadline()
 
+        def data_received(self, data: bytes) -> None:
+            if not self._refused:  # after a refusal, what still comes is dropped (lingering close)
+                super().data_received(data)
+
         def on_url(self, url: bytes) -> None:
-            if self._count(len(url)):
+            self._line_bytes += len(url)
+            if self._line_bytes > MAX_LINE_BYTES:
+                self._refuse(too_long)
+            elif self._count(len(url)):
                 super().on_url(url)
 
         def on_header(self, name: bytes, value: bytes) -> None:
@@ -92,9 +106,13 @@ def protocol(header_timeout: float) -> type[HttpToolsProtocol]:
 
         def _refuse(self, answer: bytes) -> None:
             self._stop_deadline()
+            if self._refused:
+                return
             self._refused = True
             if not self.transport.is_closing():
                 self.transport.write(answer)
-                self.transport.close()
+                if self.transport.can_write_eof():
+                    self.transport.write_eof()  # the answer, then FIN; reading goes on until the close
+                self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     return HeadDeadlineProtocol
