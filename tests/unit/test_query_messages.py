@@ -6,7 +6,8 @@ import pyoxigraph as ox
 import pytest
 
 from ptcekb.errors import UserError
-from ptcekb.query import compact, execute, syntax_error_message
+from ptcekb.messages import syntax_error_message
+from ptcekb.query import compact, execute
 
 
 @pytest.fixture(scope="module")
