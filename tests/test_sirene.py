@@ -341,7 +341,7 @@ def test_killed_run_leaves_the_previous_graph(combined, tmp_path):
          "--etablissements", str(tmp_path / "StockEtablissement_utf8.csv")],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not (list(builds.glob("*.partial")) and any(p.stat().st_size for p in derived.glob("sirene.nt.*.partial"))):
+    while not (list(builds.glob("*.partial")) and any(p.stat().st_size for p in derived.glob(".sirene.nt.*.partial"))):
         assert process.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
         time.sleep(0.01)
     process.kill()
