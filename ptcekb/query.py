@@ -41,7 +41,7 @@ def execute(store: ox.Store, query: str, **options):
         raise UserError(f"query failed: {exc}") from None
 
 
-def compact(term) -> str:
+def readable_term(term) -> str:
     """A readable form of a term for tables: prefixed names, plain literals."""
     if term is None:
         return ""
@@ -72,7 +72,7 @@ def render(result, output_format: str) -> bytes:
 
 def _table(solutions: ox.QuerySolutions) -> str:
     names = [v.value for v in solutions.variables]
-    rows = [[compact(solution[name]) for name in names] for solution in solutions]
+    rows = [[readable_term(solution[name]) for name in names] for solution in solutions]
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     line = "  ".join
     out = [line(n.ljust(w) for n, w in zip(names, widths)), line("-" * w for w in widths)]
