@@ -123,9 +123,10 @@ def test_lambert93_to_wgs84_known_points():
 
 
 def test_the_template_and_sirene_share_the_identity_triples():
-    from ptcekb.ingest import registry, template
+    from ptcekb.ingest import registry
+    from ptcekb.ingest.template import mapping
 
-    assert template._registered is registry.registered and template._establishment is registry.establishment
+    assert mapping._registered is registry.registered and mapping._establishment is registry.establishment
 
 
 # -- the real samples: 33 columns (zipped) with 53-column establishments -----------------------------
