@@ -33,9 +33,8 @@ VOID_SUBSET, VOID_TRIPLES = "http://rdfs.org/ns/void#subset", "http://rdfs.org/n
 
 def ingest_sirene(settings: Settings, units_path: Path, establishments_path: Path | None) -> IngestReport:
     """Read the SIRENE stock files and publish the store with the new ``graph/sirene``."""
+    current = StoreLocation(settings.store).current()  # a UserError when nothing was built yet
     run = SireneIngest(settings, units_path, establishments_path)
-    location = StoreLocation(settings.store)
-    current = location.current()  # a UserError when nothing was built yet
     try:
         published = ox.Store.read_only(str(current))
         run.read_members(published)
