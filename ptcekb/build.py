@@ -14,9 +14,10 @@ import pyoxigraph as ox
 from . import __version__
 from .config import Settings
 from .ingest import BuildContext, Source, all_sources
-from .namespaces import LICENCE_OUVERTE, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SPDX, VOID, XSD
+from .namespaces import LICENCE_OUVERTE, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, VOID, XSD
 from .progress import steps
-from .rdf import integer, iri, labels, text, triple, typed
+from .loading import load_ntriples
+from .rdf import file_entity, integer, iri, labels, text, triple, typed
 from .remote import RemoteStore
 from .store import StoreLocation
 
@@ -56,8 +57,8 @@ def build(settings: Settings, sources: list[Source] | None = None) -> BuildRepor
         for source in sources if sources is not None else all_sources(settings):
             graph = settings.ns.graph(source.name)
             files = source.files(ctx.root)
-            if source.load is not None:
-                source.load(ctx, store, iri(graph))
+            if source.ntriples is not None:
+                load_ntriples(store, source.ntriples, iri(graph))
             else:
                 store.bulk_extend(progress.track(_in_graph(source.triples(ctx), graph), f"{source.name}: triples"))
             records.append(GraphRecord(source, graph, files, _count(store, graph)))
@@ -133,7 +134,7 @@ def activity_triples(activity: ox.NamedNode, label: str, started: datetime, ende
 
 
 def describe_graph(settings: Settings, record: GraphRecord, activity: ox.NamedNode, ended: datetime) -> Iterator[ox.Triple]:
-    """The DCAT/VoID/PROV description of one graph in graph/meta (also used by ``ingest sirene``)."""
+    """The DCAT/VoID/PROV description of one graph in graph/meta (of a build, or of a graph replaced by ``ptcekb.publish``)."""
     graph, source = iri(record.graph), record.source
     for cls in (VOID.Dataset, DCAT.Dataset, PROV.Entity):
         yield triple(graph, RDF.type, iri(cls))
@@ -147,15 +148,7 @@ def describe_graph(settings: Settings, record: GraphRecord, activity: ox.NamedNo
     for url in source.urls:
         yield triple(graph, DCTERMS.source, iri(url))
     for path in record.files:
-        file_node, checksum = ox.BlankNode(), ox.BlankNode()
-        yield triple(graph, PROV.wasDerivedFrom, file_node)
-        yield triple(file_node, RDF.type, iri(PROV.Entity))
-        yield triple(file_node, DCTERMS.identifier, text(_relative(path, settings.sources_root)))
-        yield triple(file_node, DCAT.byteSize, typed(path.stat().st_size, XSD.nonNegativeInteger))
-        yield triple(file_node, SPDX.checksum, checksum)
-        yield triple(checksum, RDF.type, iri(SPDX.Checksum))
-        yield triple(checksum, SPDX.algorithm, iri(SPDX.checksumAlgorithm_sha256))
-        yield triple(checksum, SPDX.checksumValue, typed(sha256(path), XSD.hexBinary))
+        yield from file_entity(graph, _relative(path, settings.sources_root), path.stat().st_size, sha256(path))
     if source.describe is not None:
         yield from source.describe(graph)
 

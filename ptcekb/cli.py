@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from . import __version__
 from .config import SOURCES_ROOT, Settings
 from .errors import UserError
+from .files import replaced_atomically
 from .ingest.cog import SNAPSHOT as COG_SNAPSHOT, UPSTREAM_COPY as COG_UPSTREAM
 from .remote import open_store
 from .store import StoreLocation
@@ -108,15 +109,12 @@ def cmd_dump(args) -> int:
     if suffix is None:
         raise UserError(f"dump file must end with {', '.join(DUMP_FORMATS)}: {output}")
     store = open_store(_settings(args))
-    partial = output.with_name(output.name + ".partial")
     try:
-        with open(partial, "wb") as raw:
+        with replaced_atomically(output) as partial, open(partial, "wb") as raw:
             stream = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if suffix.endswith(".gz") else raw
             store.dump(stream, format=DUMP_FORMATS[suffix])
             stream.close()
-        os.replace(partial, output)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"wrote {output}", file=sys.stderr)
     return 0
@@ -138,9 +136,11 @@ def cmd_validate(args) -> int:
 
 def cmd_docs(args) -> int:
     from .docs import write_static_docs
+    from .service.negotiation import RDF_REPRESENTATIONS
 
     settings = _settings(args)
-    written = write_static_docs(open_store(settings), settings, Path(args.output))
+    formats = {r.suffix: r.rdf_format for r in RDF_REPRESENTATIONS}
+    written = write_static_docs(open_store(settings), settings, Path(args.output), formats)
     print(f"wrote {len(written)} files into {args.output}", file=sys.stderr)
     return 0
 
@@ -164,14 +164,12 @@ def cmd_ingest_template(args) -> int:
     result = ingest_template(directory, settings.ns, settings.sources_root, knowledge_base.ns)
     for reject in result.rejects:
         print(f"{directory / reject.file}:{reject.line}: {reject.reason}", file=sys.stderr)
-    partial = output.with_name(f".{output.name}.partial")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        ox.serialize(result.triples, output=str(partial), format=ox.RdfFormat.TURTLE,
-                     prefixes=used_prefixes(result.triples, PREFIXES))
-        os.replace(partial, output)
+        with replaced_atomically(output) as partial:
+            ox.serialize(result.triples, output=str(partial), format=ox.RdfFormat.TURTLE,
+                         prefixes=used_prefixes(result.triples, PREFIXES))
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     kept = ", ".join(f"{n} row(s) of {name}" for name, n in result.kept.items())
     print(f"wrote {output}: {len(result.triples):,} triples from {kept}; {len(result.rejects)} rejected", file=sys.stderr)
@@ -179,7 +177,7 @@ def cmd_ingest_template(args) -> int:
 
 
 def cmd_ingest_sirene(args) -> int:
-    from .ingest.sirene import ingest_sirene
+    from .publish import ingest_sirene
 
     settings = _settings(args)
     report = ingest_sirene(settings, Path(args.unites_legales), Path(args.etablissements) if args.etablissements else None)

@@ -47,11 +47,6 @@ def document_of(iri: str) -> str:
     return iri.split("#", 1)[0]
 
 
-def is_known(store: ox.Store, iri: str) -> bool:
-    """True when the store says something about ``iri`` (it is the subject of a triple)."""
-    return next(iter(store.quads_for_pattern(ox.NamedNode(iri), None, None, None)), None) is not None
-
-
 def describe(store: ox.Store, iri: str, incoming_page: int = 1) -> Description:
     """The bounded description of ``iri`` (see the module docstring); empty if the store does not know it."""
     description = Description(iri, incoming_page=incoming_page)

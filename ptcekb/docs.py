@@ -144,10 +144,9 @@ def render_ontology(store: ox.Store, settings: Settings, lang: str = "fr", stati
     )
 
 
-def write_static_docs(store: ox.Store, settings: Settings, output: Path) -> list[Path]:
-    """``index.html`` (French), ``index.en.html``, and the ontology in every RDF format."""
-    from .service.negotiation import RDF_REPRESENTATIONS
-
+def write_static_docs(store: ox.Store, settings: Settings, output: Path, formats: dict[str, ox.RdfFormat]) -> list[Path]:
+    """``index.html`` (French), ``index.en.html``, and the ontology in each RDF format of ``formats``
+    (file suffix -> format: the service's RDF representations, so the files match what it serves)."""
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for lang, name in (("fr", "index.html"), ("en", "index.en.html")):
@@ -156,8 +155,8 @@ def write_static_docs(store: ox.Store, settings: Settings, output: Path) -> list
         written.append(path)
     graph = _graph(settings, "ontology")
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
-    for representation in RDF_REPRESENTATIONS:
-        path = output / f"ptce.{representation.suffix}"
-        ox.serialize(triples, str(path), format=representation.rdf_format, prefixes=PREFIXES)
+    for suffix, rdf_format in formats.items():
+        path = output / f"ptce.{suffix}"
+        ox.serialize(triples, str(path), format=rdf_format, prefixes=PREFIXES)
         written.append(path)
     return written

@@ -76,14 +76,6 @@ def siret_problem(value: str) -> str | None:
     return None
 
 
-def is_siren(value: str) -> bool:
-    return siren_problem(value) is None
-
-
-def is_siret(value: str) -> bool:
-    return siret_problem(value) is None
-
-
 def luhn_check_digit(prefix: str) -> str:
     """The digit that makes ``prefix + digit`` pass the Luhn check (to make up test numbers)."""
     for digit in "0123456789":

@@ -32,10 +32,6 @@ GRAPH_TYPES = "application/n-triples"
 GRAPHS_TTL = 2.0  # seconds the list of served graphs is reused (one round trip per query otherwise)
 
 
-def is_remote(location) -> bool:
-    return str(location).startswith(("http://", "https://"))
-
-
 class RemoteTimeout(UserError):
     """The engine did not answer within the time limit (the service answers 504)."""
 

@@ -10,7 +10,6 @@ validates in under a second end to end (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import os
 import pickle
 import sys
 import threading
@@ -27,6 +26,7 @@ from rdflib.query import Result
 
 from .config import Settings
 from .errors import UserError
+from .files import replaced_atomically
 from .ingest.rdf_files import parse_file
 from .labels import pick
 from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, PTCE, RDF, RDFS, SH, SKOS
@@ -247,19 +247,14 @@ def _write_cache(path: Path | None, prepared: dict) -> None:
     """Write atomically; drop the caches of builds that are gone. A read-only store is no error."""
     if path is None:
         return
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        with open(partial, "wb") as stream:
+        with replaced_atomically(path) as partial, open(partial, "wb") as stream:
             pickle.dump(prepared, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
         for other in path.parent.glob("*" + _CACHE_SUFFIX):
             if not other.with_name(other.name[: -len(_CACHE_SUFFIX)]).is_dir():
                 other.unlink(missing_ok=True)
     except OSError:
-        try:
-            partial.unlink(missing_ok=True)
-        except OSError:
-            pass
+        pass
 
 
 _contexts: dict[tuple, ValidationContext] = {}

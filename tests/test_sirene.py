@@ -123,9 +123,10 @@ def test_lambert93_to_wgs84_known_points():
 
 
 def test_the_template_and_sirene_share_the_identity_triples():
-    from ptcekb.ingest import registry, template
+    from ptcekb.ingest import registry
+    from ptcekb.ingest.template import mapping
 
-    assert template._registered is registry.registered and template._establishment is registry.establishment
+    assert mapping._registered is registry.registered and mapping._establishment is registry.establishment
 
 
 # -- the real samples: 33 columns (zipped) with 53-column establishments -----------------------------
@@ -341,7 +342,7 @@ def test_killed_run_leaves_the_previous_graph(combined, tmp_path):
          "--etablissements", str(tmp_path / "StockEtablissement_utf8.csv")],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not (list(builds.glob("*.partial")) and any(p.stat().st_size for p in derived.glob("sirene.nt.*.partial"))):
+    while not (list(builds.glob("*.partial")) and any(p.stat().st_size for p in derived.glob(".sirene.nt.*.partial"))):
         assert process.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
         time.sleep(0.01)
     process.kill()

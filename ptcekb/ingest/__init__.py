@@ -42,8 +42,8 @@ class Source:
     files: Callable[[Path], list[Path]]
     triples: Callable[[BuildContext], Iterable[ox.Triple]]
     urls: tuple[str, ...] = ()
-    # large sources load themselves (bulk_load of a file) instead of giving triples one by one
-    load: Callable[[BuildContext, ox.Store, ox.NamedNode], None] | None = None
+    # a large source gives a file of N-Triples, bulk-loaded by the build, instead of triples one by one
+    ntriples: Path | None = None
     # extra triples of graph/meta about the graph (provenance the source files alone do not give)
     describe: Callable[[ox.NamedNode], Iterable[ox.Triple]] | None = None
 

@@ -22,6 +22,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from ..errors import UserError
+from ..files import replaced_atomically
 from ..namespaces import LICENCE_OUVERTE, CV, IGEO, PTCE, RDFS, WDT, XSD, Namespaces
 from ..rdf import TYPE, integer, iri, text, triple, typed
 from . import BuildContext, Source
@@ -68,10 +69,9 @@ def make_snapshot(upstream_dir: Path, output: Path) -> dict:
         data[name] = sorted(rows, key=lambda r: (r["code"], r.get("type", "")))
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as stream:
+    with replaced_atomically(output) as partial, open(partial, "wb") as raw, \
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as stream:
         stream.write(payload)
-    partial.replace(output)
     return data
 
 
@@ -95,6 +95,34 @@ def load_snapshot(path: Path) -> dict:
             return json.load(stream)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read the COG snapshot {path}: {exc}", exit_code=2) from None
+
+
+@dataclass(frozen=True)
+class CogReference:
+    """The COG 2026 codes that rows are checked against (the publisher template, SIRENE)."""
+    communes: frozenset        # current communes
+    former: dict               # commune déléguée/associée, arrondissement municipal -> its current commune
+    epci: frozenset
+    ept: frozenset
+    departements: frozenset
+    regions: frozenset
+
+    def current(self, code: str) -> str | None:
+        """The current commune of a commune code (itself when current), or None when unknown."""
+        return code if code in self.communes else self.former.get(code)
+
+
+@lru_cache(maxsize=4)
+def cog_reference(root: Path) -> CogReference:
+    snapshot = load_snapshot(root / SNAPSHOT)
+    current = frozenset(c["code"] for c in snapshot["communes"] if c["type"] == "commune-actuelle")
+    former = {c["code"]: c.get("chefLieu") or c.get("commune") for c in snapshot["communes"]
+              if c["code"] not in current and (c.get("chefLieu") or c.get("commune")) in current}
+    return CogReference(
+        communes=current, former=former, epci=frozenset(e["code"] for e in snapshot["epci"]),
+        ept=frozenset(e["code"] for e in snapshot["ept"]),
+        departements=frozenset(d["code"] for d in snapshot["departements"]),
+        regions=frozenset(r["code"] for r in snapshot["regions"]))
 
 
 def normalise_name(name: str) -> str:

@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from ..query import one_line, syntax_error_message
+from ..messages import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
 from . import worker_guard
 from .worker_guard import Confinement

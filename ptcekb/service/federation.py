@@ -27,7 +27,7 @@ import httpx
 import pyoxigraph as ox
 
 from ..errors import UserError
-from ..query import one_line
+from ..messages import one_line
 from ..namespaces import PREFIXES
 from ..sparql_text import ServiceBlock, declared_prefixes, service_blocks
 

@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from ..errors import UserError
 from ..namespaces import PREFIXES
-from ..query import one_line
+from ..messages import one_line
 from . import update_worker
 from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from ..errors import UserError
 from ..namespaces import PREFIXES
-from ..query import one_line
+from ..messages import one_line
 from ..store import StoreLocation, clone_build
 from ..syntax_limits import SyntaxRefused, check_rdf
 from . import worker_guard

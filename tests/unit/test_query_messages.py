@@ -6,7 +6,8 @@ import pyoxigraph as ox
 import pytest
 
 from ptcekb.errors import UserError
-from ptcekb.query import compact, execute, syntax_error_message
+from ptcekb.messages import syntax_error_message
+from ptcekb.query import execute, readable_term
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_an_unknown_engine_message_is_kept_on_one_line():
     assert syntax_error_message("something\nelse", "") == "SPARQL syntax error: something else"
 
 
-def test_compact_terms_for_tables():
-    assert compact(ox.NamedNode("https://w3id.org/ptce/def#PTCE")) == "ptce:PTCE"
-    assert compact(ox.NamedNode("http://example.org/a/b")) == "<http://example.org/a/b>"
-    assert compact(ox.Literal("Lyon", language="fr")) == "Lyon@fr" and compact(None) == ""
+def test_readable_terms_for_tables():
+    assert readable_term(ox.NamedNode("https://w3id.org/ptce/def#PTCE")) == "ptce:PTCE"
+    assert readable_term(ox.NamedNode("http://example.org/a/b")) == "<http://example.org/a/b>"
+    assert readable_term(ox.Literal("Lyon", language="fr")) == "Lyon@fr" and readable_term(None) == ""

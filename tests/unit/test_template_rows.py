@@ -1,4 +1,4 @@
-"""The row logic of the publisher template (ptcekb/ingest/template.py): typed values and their problems."""
+"""The row logic of the publisher template (ptcekb/ingest/template/checking.py): typed values and their problems."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ptcekb.ingest.template import _Row, load_reference
+from ptcekb.ingest.template import Row, load_reference
 
 
 @pytest.fixture(scope="module")
@@ -14,8 +14,8 @@ def reference():
     return load_reference()
 
 
-def row(reference, sheet: str = "ptce.csv", **values) -> _Row:
-    return _Row(values, reference, sheet)
+def row(reference, sheet: str = "ptce.csv", **values) -> Row:
+    return Row(values, reference, sheet)
 
 
 def test_dates_keep_their_precision(reference):

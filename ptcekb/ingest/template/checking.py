@@ -1,0 +1,190 @@
+"""Row checking: the typed accessors of one template row, which collect problems instead of raising
+(identifiers, code lists, COG codes, dates, numbers, URLs)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import pyoxigraph as ox
+
+from ...identifiers import compact, siren_problem, siret_problem
+from ...namespaces import XSD, slugify
+from ...rdf import iri, text, typed
+from .schema import LANG, REQUIRED, Reference
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
+YES = {"oui", "o", "yes", "y", "true", "vrai", "1"}
+NO = {"non", "n", "no", "false", "faux", "0"}
+
+
+class Row:
+    """The values of one row, with typed accessors that collect problems instead of raising."""
+
+    def __init__(self, values: dict[str, str], ref: Reference, name: str):
+        self.values = values
+        self.ref = ref
+        self.name = name
+        self.problems: list[str] = []
+
+    def problem(self, column: str, message: str) -> None:
+        self.problems.append(f"{column}: {message}")
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    def required(self) -> None:
+        for column in REQUIRED[self.name]:
+            if not self.get(column):
+                self.problem(column, "required value is empty")
+
+    def items(self, column: str) -> list[str]:
+        return [item.strip() for item in self.get(column).split(";") if item.strip()]
+
+    def slug(self, column: str) -> str | None:
+        value = self.get(column)
+        if not value:
+            return None
+        if value != slugify(value):
+            self.problem(column, f"{value!r} is not a slug (lowercase ASCII letters, digits and hyphens, e.g. {slugify(value)!r})")
+            return None
+        return value
+
+    def codes(self, column: str, scheme: str, single: bool = False) -> list[str]:
+        items = self.items(column)
+        if single and len(items) > 1:
+            self.problem(column, f"one code only, not {len(items)}")
+            return []
+        found = []
+        for item in items:
+            concept = self.ref.concept(scheme, item)
+            if concept is None:
+                allowed = ", ".join(sorted(self.ref.codes.get(scheme, {})))
+                self.problem(column, f"unknown code {item!r} (code list {scheme}: {allowed})")
+            else:
+                found.append(concept)
+        return found
+
+    def text(self, column: str) -> ox.Literal | None:
+        value = self.get(column)
+        return text(value, LANG) if value else None
+
+    def url(self, column: str) -> list[ox.NamedNode]:
+        found = []
+        for item in self.items(column):
+            if not _URL.match(item):
+                self.problem(column, f"{item!r} is not an absolute http(s) URL")
+                continue
+            try:
+                found.append(iri(item))
+            except ValueError:
+                self.problem(column, f"{item!r} is not a valid URL")
+        return found
+
+    def date(self, column: str) -> tuple[str, ox.Literal] | None:
+        value = self.get(column)
+        if not value:
+            return None
+        match = _DATE.match(value)
+        if not match:
+            self.problem(column, f"{value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+            return None
+        year, month, day = match.groups()
+        try:
+            date(int(year), int(month or 1), int(day or 1))
+        except ValueError:
+            self.problem(column, f"{value!r} is not a real date")
+            return None
+        datatype = XSD.date if day else XSD.gYearMonth if month else XSD.gYear
+        return value, typed(value, datatype)
+
+    def period(self, start_column: str, end_column: str):
+        start, end = self.date(start_column), self.date(end_column)
+        if start and end:
+            n = min(len(start[0]), len(end[0]))
+            if end[0][:n] < start[0][:n]:
+                self.problem(end_column, f"{end[0]} is before {start_column} {start[0]}")
+                return None, None
+        return start, end
+
+    def decimal(self, column: str, minimum=None, maximum=None, percent: bool = False) -> Decimal | None:
+        value = _NUMBER_SPACES.sub("", self.get(column))
+        if not value:
+            return None
+        scale = Decimal(1)
+        if percent and value.endswith("%"):
+            value, scale = value[:-1], Decimal(100)
+        if "," in value and "." not in value:
+            value = value.replace(",", ".")
+        if not _DECIMAL.match(value):
+            self.problem(column, f"{self.get(column)!r} is not a number (digits, optional decimal point or comma)")
+            return None
+        try:
+            number = Decimal(value) / scale
+        except InvalidOperation:
+            self.problem(column, f"{self.get(column)!r} is not a number")
+            return None
+        if minimum is not None and number < minimum or maximum is not None and number > maximum:
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            self.problem(column, f"{self.get(column)} must be {bounds}")
+            return None
+        return number
+
+    def integer(self, column: str) -> int | None:
+        value = _NUMBER_SPACES.sub("", self.get(column))
+        if not value:
+            return None
+        if not value.isdigit():
+            self.problem(column, f"{self.get(column)!r} is not a whole number ≥ 0")
+            return None
+        return int(value)
+
+    def siren(self, column: str) -> str | None:
+        value = compact(self.get(column))
+        if not value:
+            return None
+        problem = siren_problem(value)
+        if problem:
+            self.problem(column, f"{self.get(column)!r}: {problem}")
+            return None
+        return value
+
+    def siret(self, column: str) -> str | None:
+        value = compact(self.get(column))
+        if not value:
+            return None
+        problem = siret_problem(value)
+        if problem:
+            self.problem(column, f"{self.get(column)!r}: {problem}")
+            return None
+        return value
+
+    def commune(self, column: str) -> str | None:
+        code = self.get(column).upper()
+        if not code:
+            return None
+        return code if self.check_commune(column, code) else None
+
+    def check_commune(self, column: str, code: str) -> bool:
+        if code in self.ref.cog.communes:
+            return True
+        parent = self.ref.cog.former.get(code)
+        if parent:
+            self.problem(column, f"{code} is not a current commune in the COG 2026 (it belongs to commune {parent}; use that code)")
+        elif re.match(r"^\d{5}$|^2[AB]\d{3}$", code):
+            self.problem(column, f"unknown commune code {code} in the COG 2026 (the INSEE code, not the postal code)")
+        else:
+            self.problem(column, f"{code!r} is not a commune code (5 characters, INSEE code, not the postal code)")
+        return False
+
+    def ptce_reference(self, ptce_ids: set[str]) -> str | None:
+        value = self.get("ptce")
+        if value and value not in ptce_ids:
+            self.problem("ptce", f"unknown PTCE id {value!r} (not an id of ptce.csv)")
+            return None
+        return value or None
+

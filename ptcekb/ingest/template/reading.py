@@ -1,0 +1,158 @@
+"""Reading a template's CSV files: physical line numbers, broken quoting reported and skipped.
+
+A broken record is reported at the line where it starts and reading resumes on the next line.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ...errors import UserError
+from .schema import COLUMNS, REQUIRED, Reject
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+
+class _LineFeed:
+    """Physical lines handed to csv.reader one at a time, so that we know where each record starts."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.pos = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+@dataclass
+class _Record:
+    line: int                   # physical line where the record starts (1-based)
+    fields: list[str] | None    # None when the record could not be parsed
+    error: str | None = None
+    lines: int = 1              # number of physical lines it spans
+
+
+class _Records:
+    """The records of a CSV text, each with the physical line where it starts.
+
+    Broken quoting is reported as a record without fields, and reading resumes on the next physical
+    line. Once ``expected`` (the header's column count) is set, a record spanning several lines
+    with another number of fields is taken for an unclosed quote: it is reported at its first line
+    and reading resumes on the line after it.
+    """
+
+    def __init__(self, content: str):
+        self.lines = _LINES.findall(content)
+        self.expected: int | None = None
+
+    def __iter__(self) -> Iterator[_Record]:
+        feed = _LineFeed(self.lines)
+        reader = csv.reader(feed, strict=True)
+        while True:
+            start = feed.pos
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                message = str(exc)
+                if "end of data" in message or feed.pos >= len(self.lines):
+                    message = "a quoted field opened on this line is never closed"
+                elif feed.pos - start > 1:
+                    message = f"a quoted field opened on this line is not closed properly (error on line {feed.pos})"
+                elif "expected after" in message:
+                    message = "a closing quote must be followed by a comma or the end of the line"
+                yield _Record(start + 1, None, f"broken CSV quoting: {message}")
+                feed.pos = start + 1  # resume on the next physical line
+                reader = csv.reader(feed, strict=True)
+                continue
+            spanned = feed.pos - start
+            if self.expected is not None and spanned > 1 and fields and len(fields) != self.expected:
+                yield _Record(start + 1, None, f"broken CSV quoting: a quoted field opened on this line runs over "
+                                               f"{spanned} lines and the record has {len(fields)} fields, not {self.expected}")
+                feed.pos = start + 1
+                reader = csv.reader(feed, strict=True)
+                continue
+            yield _Record(start + 1, fields, lines=spanned)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}", exit_code=2) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 (save the file as CSV UTF-8)", exit_code=2) from None
+
+
+@dataclass
+class Table:
+    name: str
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]      # (line, values) of well-formed rows
+    rejects: list[Reject]
+    readable: bool                              # False when the header is unusable: no row is read
+
+
+def read_table(path: Path, name: str) -> Table:
+    records = _Records(_read_text(path))
+    stream = iter(records)
+    rejects: list[Reject] = []
+    header: list[str] | None = None
+    for record in stream:
+        if record.fields is None:
+            return Table(name, [], [], [Reject(name, record.line, f"header: {record.error}")], False)
+        if not any(f.strip() for f in record.fields):
+            continue
+        header = [f.strip().lower() for f in record.fields]
+        header_line = record.line
+        break
+    if header is None:
+        return Table(name, [], [], [], True)  # empty file: no rows
+
+    problems = []
+    unknown = [c for c in header if c and c not in COLUMNS[name]]
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(unknown)} (known columns: {', '.join(COLUMNS[name])})")
+    if "" in header:
+        problems.append(f"column {header.index('') + 1} has no name")
+    duplicates = sorted({c for c in header if c and header.count(c) > 1})
+    if duplicates:
+        problems.append(f"duplicate column(s) {', '.join(duplicates)}")
+    missing = [c for c in REQUIRED[name] if c not in header]
+    if missing:
+        problems.append(f"missing required column(s) {', '.join(missing)}")
+
+    records.expected = len(header)
+    raw_rows: list[tuple[int, dict[str, str]]] = []
+    for record in stream:
+        if record.fields is None:
+            rejects.append(Reject(name, record.line, record.error))
+            continue
+        if not any(f.strip() for f in record.fields):
+            continue
+        if len(record.fields) != len(header):
+            rejects.append(Reject(name, record.line, f"{len(record.fields)} fields, but the header has {len(header)} columns"))
+            continue
+        values = {c: v.strip() for c, v in zip(header, record.fields) if c}
+        raw_rows.append((record.line, values))
+    if problems:
+        detail = "; ".join(problems)
+        rejects.insert(0, Reject(name, header_line, f"header: {detail}; the {len(raw_rows)} data row(s) of this file were not read"))
+        return Table(name, header, raw_rows, rejects, False)
+    return Table(name, header, raw_rows, rejects, True)
+
+
