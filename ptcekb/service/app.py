@@ -43,7 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                        allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
-    app.add_middleware(SecurityMiddleware)  # security headers and request limits (security.py)
+    app.add_middleware(SecurityMiddleware, timeout=settings.body_timeout)  # security headers and request limits (security.py)
     app.add_middleware(LanguageCookie)  # ?lang= is remembered (i18n.py)
     app.add_middleware(PublicAddress, public_url=settings.public_url)  # outermost: no URL from Host (addressing.py)
 

@@ -141,7 +141,7 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
         "Without default-graph-uri, named-graph-uri or FROM, the default graph is the union of all the named "
         "graphs; GRAPH reaches each source. Predeclared prefixes are listed with sh:declare. Limits: "
         f"{settings.query_timeout:g} s per query, {request.app.state.executor.limits.row_cap} rows, "
-        f"{worker_guard.human(worker_guard.worker_memory())} of memory per query worker (PTCEKB_WORKER_MEMORY). "
+        f"{worker_guard.human(settings.worker_memory)} of memory per query worker (PTCEKB_WORKER_MEMORY). "
         + ("SERVICE and LOAD are refused: the query workers cannot be kept off the network on this server "
            f"({unconfined})." if unconfined else
            "The query workers cannot open network connections; SERVICE goes only to the endpoints the server "

@@ -33,6 +33,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from ..config import DEFAULT_ROW_CAP, DEFAULT_WORKER_MEMORY, Settings
 from ..query import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
 from . import worker_guard
@@ -40,7 +41,6 @@ from .worker_guard import Confinement
 
 log = logging.getLogger("ptcekb.service.executor")
 
-DEFAULT_ROW_CAP = 10_000
 IDLE_EXTRA_WORKER_SECONDS = 60.0
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -49,37 +49,20 @@ TRUNCATION_LINK = "https://w3id.org/ptce/docs/sparql#row-cap"
 NETWORK_REFUSED = "os error 1)"  # EPERM from the worker's network filter, as the engine reports it
 
 
-def _env_int(name: str, default: int, minimum: int = 1) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, not {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
-    return number
-
-
 @dataclass(frozen=True)
 class Limits:
-    """The limits of query execution, from the environment (documented in docs/sparql.md)."""
+    """The limits of query execution, from the settings (documented in docs/sparql.md)."""
 
     timeout: float = 30.0
     row_cap: int = DEFAULT_ROW_CAP
     workers: int = 2
     max_workers: int = 6
+    memory: int = DEFAULT_WORKER_MEMORY  # bytes of address space per worker
 
     @classmethod
-    def from_env(cls, timeout: float) -> "Limits":
-        workers = _env_int("PTCEKB_QUERY_WORKERS", 2)
-        return cls(
-            timeout=timeout,
-            row_cap=_env_int("PTCEKB_ROW_CAP", DEFAULT_ROW_CAP),
-            workers=workers,
-            max_workers=max(workers, _env_int("PTCEKB_QUERY_WORKERS_MAX", max(6, workers))),
-        )
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, workers=settings.query_workers,
+                   max_workers=settings.query_workers_max, memory=settings.worker_memory)
 
 
 @dataclass
@@ -425,7 +408,8 @@ class Executor:
     def __init__(self, limits: Limits, network_guard: bool = True):
         self.limits = limits
         self._ctx = _context()
-        self.confinement = Confinement.for_workers(network_guard, forkserver_child=self._ctx.get_start_method() == "forkserver")
+        self.confinement = Confinement(os.getpid(), limits.memory, network_guard,
+                                       forkserver_child=self._ctx.get_start_method() == "forkserver")
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._starting = 0

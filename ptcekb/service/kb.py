@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..namespaces import DCTERMS, PROV, VOID
-from ..remote import RemoteStore
+from ..remote import RemoteStore, remote_store
 from ..store import StoreLocation, open_read_only
 
 REMOTE_CHECK_SECONDS = 2.0  # how often the build id of a remote store is read again
@@ -31,7 +31,7 @@ class KnowledgeBase:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.location = StoreLocation(settings.store)
-        self.remote = RemoteStore(settings.store_url, settings.query_timeout) if settings.store_url else None
+        self.remote = remote_store(settings) if settings.store_url else None
         self._lock = threading.Lock()
         self._link: str | None = None  # the target of the publication link being served
         self._store = None

@@ -26,7 +26,6 @@ HSTS is not sent: the service speaks plain HTTP behind a TLS-terminating proxy, 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Awaitable, Callable
 
 Scope = dict
@@ -73,19 +72,11 @@ class BodyTimeout(Exception):
     pass
 
 
-def body_timeout() -> float:
-    value = os.environ.get("PTCEKB_BODY_TIMEOUT", "").strip()
-    try:
-        return float(value) if value and float(value) > 0 else 30.0
-    except ValueError:
-        return 30.0
-
-
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES, timeout: float | None = None):
+    def __init__(self, app: ASGIApp, timeout: float, max_body: int = MAX_BODY_BYTES):
         self.app = app
         self.max_body = max_body
-        self.timeout = body_timeout() if timeout is None else timeout
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

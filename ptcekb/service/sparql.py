@@ -245,7 +245,7 @@ def not_acceptable(kind: str) -> ProtocolError:
 @asynccontextmanager
 async def lifespan(app):
     settings, kb = app.state.settings, app.state.kb
-    limits = Limits.from_env(settings.query_timeout)
+    limits = Limits.from_settings(settings)
     missing = await asyncio.to_thread(worker_guard.probe)
     if missing is not None:
         log.warning("the worker processes cannot be kept off the network here (%s): SERVICE and LOAD are refused "

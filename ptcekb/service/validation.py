@@ -139,7 +139,8 @@ class _SummaryRun:
         ctx = multiprocessing.get_context("spawn")
         receiver, sender = ctx.Pipe(duplex=False)
         self.result: dict | Missing | None = None  # None while it runs
-        confinement = Confinement.for_workers(network_guard=not settings.store_url and worker_guard.probe() is None)
+        confinement = Confinement.for_workers(network_guard=not settings.store_url and worker_guard.probe() is None,
+                                              settings=settings)
         self.process = ctx.Process(target=_summarise_into, args=(settings, sender, confinement), daemon=True,
                                    name="ptcekb-compliance")
         self.process.start()

@@ -47,11 +47,12 @@ class ValidationPool:
         self._pool: ProcessPoolExecutor | None = None
         self._memory: int | None = None
 
-    def _current(self, build: str, remote: bool) -> ProcessPoolExecutor:
+    def _current(self, settings: Settings, build: str, remote: bool) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None or self._build != build:
                 self._stop()
-                confinement = Confinement.for_workers(network_guard=not remote and worker_guard.probe() is None)
+                confinement = Confinement.for_workers(network_guard=not remote and worker_guard.probe() is None,
+                                                      settings=settings)
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=worker_guard.enter, initargs=(confinement,))
                 self._memory = confinement.memory
@@ -69,7 +70,7 @@ class ValidationPool:
 
     async def validate(self, settings: Settings, build: str, directory: Path | None, body: bytes,
                        extension: str, name: str, timeout: float) -> Report:
-        pool = self._current(build, remote=directory is None)
+        pool = self._current(settings, build, remote=directory is None)
         future = asyncio.get_running_loop().run_in_executor(
             pool, validate_upload, settings, build, directory, body, extension, name)
         try:
