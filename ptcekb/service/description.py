@@ -18,6 +18,7 @@ from ..namespaces import LICENCE_OUVERTE
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 from .dumps import DUMPS
 from . import worker_guard
+from .http import CORS_HEADERS, error_response
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 from .pagequery import Missing, need
 
@@ -226,23 +227,15 @@ def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
 # Routes
 
 
-def _cors() -> dict[str, str]:
-    from .sparql import CORS_HEADERS
-
-    return CORS_HEADERS
-
-
 @router.get("/.well-known/void", summary="VoID description of the dataset (RDF)")
 async def well_known_void(request: Request, format: str | None = None) -> Response:
     representation = by_name(format, RDF_REPRESENTATIONS) if format else negotiate(request.headers.get("accept"), RDF_REPRESENTATIONS)
     if representation is None:
         types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
-        return Response(f"406: VoID is offered as {types} / aucun format acceptable\n", status_code=406,
-                        media_type="text/plain; charset=utf-8", headers={**_cors(), "Vary": "Accept"})
+        return error_response(406, f"406: VoID is offered as {types} / aucun format acceptable", {"Vary": "Accept"})
     stats = await statistics(request)
     if isinstance(stats, Missing):
         error = not_ready(stats)
-        return Response(str(error) + "\n", status_code=503, media_type="text/plain; charset=utf-8",
-                        headers={**_cors(), "Vary": "Accept", "Retry-After": "60"})
+        return error_response(503, str(error), {"Vary": "Accept", "Retry-After": "60"})
     body = ox.serialize(void_description(request, stats), format=representation.rdf_format, prefixes=PREFIXES)
-    return Response(body, media_type=representation.content_type, headers={**_cors(), "Vary": "Accept"})
+    return Response(body, media_type=representation.content_type, headers={**CORS_HEADERS, "Vary": "Accept"})

@@ -50,12 +50,6 @@ def language(request: Request) -> str:
     return "fr"
 
 
-def not_acceptable() -> Response:
-    formats = ", ".join(r.media_type for r in DOCUMENT_REPRESENTATIONS)
-    return Response(f"406: no acceptable representation / aucune représentation acceptable; offered: {formats}\n",
-                    status_code=406, media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
-
-
 class Document:
     """One variant of a resource's document and the headers that go with it."""
 

@@ -16,9 +16,7 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .security import MAX_HEADER_BYTES
-
-MAX_HEAD_BYTES = MAX_HEADER_BYTES + (16 << 10)  # the headers plus a request line of up to 16 KiB
+from .limits import MAX_HEAD_BYTES
 
 
 def _answer(status: str, message: str) -> bytes:

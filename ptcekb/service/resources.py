@@ -24,7 +24,8 @@ from fastapi.responses import HTMLResponse, Response
 from ..describe import INCOMING_PAGE, describe, document_triples
 from ..labels import LABEL_PREDICATES, Labeller, local_path
 from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
-from .documents import Document, choose, language, not_acceptable, split_suffix
+from .documents import Document, choose, language, split_suffix
+from .http import document_not_acceptable, error_response
 from .i18n import KINDS, translator
 from .negotiation import HTML
 from .pagequery import Missing, Unanswered
@@ -66,7 +67,7 @@ async def serve(request: Request, iri: str, path: str, suffix: str | None) -> Re
     """The document of ``iri`` at ``path`` (without suffix), in the representation asked for."""
     representation = choose(request, suffix)
     if representation is None:
-        return not_acceptable()
+        return document_not_acceptable()
     try:  # issue 10: a path that makes no IRI (a space, a NUL, U+FFFD...) names nothing: 404, not a 500
         ox.NamedNode(iri)
     except ValueError:
@@ -118,8 +119,7 @@ def _not_found(request: Request, iri: str, representation, lang: str) -> Respons
         body = request.app.state.templates.get_template("not_found.html").render(
             {"iri": iri, "t": translator(lang), "lang": lang})
         return HTMLResponse(body, status_code=404, headers={"Vary": "Accept, Accept-Language, Cookie"})
-    return Response(f"404: unknown resource / ressource inconnue: {iri}\n", status_code=404,
-                    media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
+    return error_response(404, f"404: unknown resource / ressource inconnue: {iri}", {"Vary": "Accept"})
 
 
 _licences: dict[tuple[str, tuple[str, ...]], list[str]] = {}
@@ -179,7 +179,7 @@ async def dataset(request: Request, suffix: str | None = None) -> Response:
 async def shapes(request: Request, suffix: str | None = None) -> Response:
     representation = choose(request, suffix)
     if representation is None:
-        return not_acceptable()
+        return document_not_acceptable()
     kb = request.app.state.kb
     lang = language(request)
     document = Document(request, "/shapes", representation, build=kb.build, suffix=suffix, lang=lang)
@@ -231,8 +231,7 @@ def kinds(request: Request) -> Response:
 @router.get("/id/{kind}/", summary="The things of one kind: paged list, ?q= searches names", response_class=HTMLResponse)
 async def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response:
     if kind not in KINDS:
-        return Response(f"404: unknown kind / type inconnu: {kind}; known: {', '.join(KINDS)}\n", status_code=404,
-                        media_type="text/plain; charset=utf-8")
+        return error_response(404, f"404: unknown kind / type inconnu: {kind}; known: {', '.join(KINDS)}")
     kb = request.app.state.kb
     lang = language(request)
     page = max(1, min(page, 100_000))

@@ -28,16 +28,14 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable, Callable
 
+from .limits import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS
+
 Scope = dict
 Message = dict
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# The largest body a route accepts (PUT/POST /store: 128 MiB) plus room for multipart framing.
-MAX_BODY_BYTES = (128 << 20) + (1 << 20)
-MAX_HEADERS = 100
-MAX_HEADER_BYTES = 64 << 10
 
 CSP = "; ".join((
     "default-src 'none'",

@@ -16,6 +16,8 @@ from ..labels import pick
 from ..remote import open_store
 from ..store import StoreLocation
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
+from .http import error_response
+from .limits import UPLOAD_LIMIT
 from .negotiation import Representation, negotiate
 from . import worker_guard
 from .pagequery import Missing
@@ -34,7 +36,6 @@ async def lifespan(app):
 
 router = APIRouter(lifespan=lifespan)
 
-UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes; 413 beyond
 REPORTS = (
     Representation("text/html", "html", None),
     Representation("text/turtle", "ttl", ox.RdfFormat.TURTLE),
@@ -63,7 +64,7 @@ def _lang(request: Request) -> str:
 def _respond(request: Request, report) -> Response:
     representation = negotiate(request.headers.get("accept"), REPORTS)
     if representation is None:
-        return Response("406: text/html, text/turtle or application/ld+json\n", status_code=406)
+        return error_response(406, "406: text/html, text/turtle or application/ld+json", {"Vary": "Accept"})
     headers = {"Vary": "Accept, Accept-Language"}
     if representation.rdf_format is None:
         return HTMLResponse(render_html(report, _lang(request)), headers=headers)
@@ -216,8 +217,7 @@ async def validate_upload(request: Request) -> Response:
     if len(body) > UPLOAD_LIMIT:
         return _too_large()
     if rdf_format is None:
-        return Response(f"415: send Turtle, TriG, JSON-LD, RDF/XML or N-Triples ({', '.join(INPUT_TYPES)})\n",
-                        status_code=415, media_type="text/plain; charset=utf-8")
+        return error_response(415, f"415: send Turtle, TriG, JSON-LD, RDF/XML or N-Triples ({', '.join(INPUT_TYPES)})")
     if not body.strip():
         raise UserError("empty document / document vide")
     # issue 10: parsing and pySHACL run in a worker process under a time limit (validation_worker.py)
@@ -239,5 +239,5 @@ async def _read_limited(request: Request) -> bytes:
 
 
 def _too_large() -> Response:
-    return Response(f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
-                    f"{UPLOAD_LIMIT // (1024 * 1024)} Mo\n", status_code=413, media_type="text/plain; charset=utf-8")
+    return error_response(413, f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
+                               f"{UPLOAD_LIMIT // (1024 * 1024)} Mo")

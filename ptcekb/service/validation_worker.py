@@ -29,13 +29,9 @@ from ..ingest.rdf_files import parse_bytes
 from ..remote import open_store
 from ..validate import Report, context_for, graph_of, validate
 from . import worker_guard
+from .limits import UPLOAD_TRIPLE_LIMIT
 from .worker_guard import Confinement
 
-# pySHACL's time grows with the triples (about 30 s for the 11,000 triples of all the curated PTCEs,
-# 20 s for 50,000 unrelated triples on 2 cores): a 10 MB file could hold minutes of work. Entities,
-# nesting (Oxigraph's RDF/XML parser: 1 s at depth 5,000, 35 s at 20,000) are refused before parsing
-# by syntax_limits, as on every path that parses.
-UPLOAD_TRIPLE_LIMIT = 50_000
 
 
 class ValidationPool:
