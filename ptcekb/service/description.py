@@ -1,8 +1,8 @@
 """The SPARQL service description and the VoID description (``/.well-known/void``).
 
 Statistics (triples, entities, classes, properties, class partitions per named graph) are computed
-once per build: the cache is keyed by the build directory, which changes with every rebuild and
-every update (update.py publishes a new build).
+once per build, held in the knowledge base's cache of the build being served (kb.BuildCache), which
+is dropped with every rebuild and every update (update.py publishes a new build).
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ async def statistics(request: Request) -> Statistics | Missing:
     endpoint's query time limit per query; a request waits for them at most the page time limit."""
     kb, queries = request.app.state.kb, request.app.state.page_queries
     build = kb.build
-    return await queries.per_build("the statistics").get(
-        build, lambda: compute_statistics(queries, build, kb.settings.query_timeout), queries.timeout)
+    return await queries.per_build("the statistics", build).get(
+        lambda: compute_statistics(queries, build, kb.settings.query_timeout), queries.timeout)
 
 
 def not_ready(missing: Missing) -> UserError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import unicodedata
 from contextlib import asynccontextmanager
@@ -122,22 +121,14 @@ def _not_found(request: Request, iri: str, representation, lang: str) -> Respons
     return error_response(404, f"404: unknown resource / ressource inconnue: {iri}", {"Vary": "Accept"})
 
 
-_licences: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-_licence_lock = threading.Lock()
-
-
 def licences(kb, build: str, graphs: tuple[str, ...]) -> list[str]:
     """The licences (from graph/meta) of the named graphs a description comes from, cached per build."""
-    key = (build, graphs)
-    with _licence_lock:
-        if key not in _licences:
-            if len(_licences) > 1024:
-                _licences.clear()
-            meta, licence = ox.NamedNode(kb.settings.ns.meta_graph), ox.NamedNode(str(DCTERMS.license))
-            found = [q.object.value for graph in graphs
-                     for q in kb.store().quads_for_pattern(ox.NamedNode(graph), licence, None, meta)]
-            _licences[key] = list(dict.fromkeys(found))
-        return _licences[key]
+    def read() -> list[str]:
+        meta, licence = ox.NamedNode(kb.settings.ns.meta_graph), ox.NamedNode(str(DCTERMS.license))
+        found = [q.object.value for graph in graphs
+                 for q in kb.store().quads_for_pattern(ox.NamedNode(graph), licence, None, meta)]
+        return list(dict.fromkeys(found))
+    return kb.cache.get(build, ("licences", graphs), read)
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,8 +269,8 @@ async def kind_entries(app, kind: str, wait: float | None = None) -> list[Entry]
     def scan() -> dict[str, list[Entry]]:
         return _build_indexes(kb.store(), kb.settings.ns.base, time.monotonic() + kb.settings.query_timeout)
 
-    indexes = await queries.per_build("the name indexes").get(
-        build, lambda: asyncio.to_thread(scan), queries.timeout if wait is None else wait)
+    indexes = await queries.per_build("the name indexes", build).get(
+        lambda: asyncio.to_thread(scan), queries.timeout if wait is None else wait)
     return indexes if isinstance(indexes, Missing) else indexes.get(kind, [])
 
 

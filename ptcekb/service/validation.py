@@ -101,8 +101,6 @@ async def validate_form(request: Request, ptce: str | None = None) -> Response:
 # upload: 240 s by default); the pages then say the summary could not be computed in time.
 
 SUMMARY_TIMEOUT_FACTOR = 4
-_summaries: dict[str, "_SummaryRun"] = {}  # build directory name -> its run
-_summaries_lock = threading.Lock()
 
 
 def summarise_knowledge_base(settings) -> dict[str, dict]:
@@ -172,12 +170,7 @@ class _SummaryRun:
 def compliance_for(kb, ptce: str) -> dict | Missing | None:
     """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, ``Missing`` when
     it could not be computed (in time), None if not a PTCE. A failed run is tried again next build."""
-    build = kb.build
-    with _summaries_lock:
-        run = _summaries.get(build)
-        if run is None:
-            _summaries.clear()
-            run = _summaries[build] = _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout)
+    run = kb.cached("compliance", lambda: _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout))
     if run.result is None:
         return {"pending": True}
     return run.result if isinstance(run.result, Missing) else run.result.get(ptce)
