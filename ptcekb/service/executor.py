@@ -10,8 +10,9 @@ worker idle for a minute is stopped). A worker whose query passes the time limit
 The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
 back bytes, so the server process only copies bytes to the client.
 
-Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph: a
-worker starts in a few milliseconds, without the threads of the server process. Each worker first
+Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph (not
+config.py and its pydantic: the limits come in as values, ``Limits``): a worker starts in a few
+milliseconds, without the threads of the server process. Each worker first
 confines itself (worker_guard.py): it dies with the server, cannot open a network socket (so the
 engine cannot call a SERVICE endpoint itself, whatever the query's spelling) and has its memory capped
 (``PTCEKB_WORKER_MEMORY``); a query past the cap gets a 507 and its worker is replaced.
@@ -28,16 +29,18 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from ..config import DEFAULT_ROW_CAP, DEFAULT_WORKER_MEMORY, Settings
 from ..query import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
 from . import worker_guard
 from .worker_guard import Confinement
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 log = logging.getLogger("ptcekb.service.executor")
 
@@ -53,11 +56,11 @@ NETWORK_REFUSED = "os error 1)"  # EPERM from the worker's network filter, as th
 class Limits:
     """The limits of query execution, from the settings (documented in docs/sparql.md)."""
 
-    timeout: float = 30.0
-    row_cap: int = DEFAULT_ROW_CAP
-    workers: int = 2
-    max_workers: int = 6
-    memory: int = DEFAULT_WORKER_MEMORY  # bytes of address space per worker
+    timeout: float
+    row_cap: int
+    workers: int
+    max_workers: int
+    memory: int  # bytes of address space per worker
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":

@@ -41,8 +41,10 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..config import Settings
+if TYPE_CHECKING:
+    from ..config import Settings
 
 CONFINEMENT_FAILED = 70  # the exit code of a worker that could not install a required guard
 
@@ -246,7 +248,11 @@ class Confinement:
     def for_workers(cls, network_guard: bool, forkserver_child: bool = False,
                     settings: Settings | None = None) -> "Confinement":
         """Built in the server: the memory cap is its ``PTCEKB_WORKER_MEMORY`` (the worker reads no variable)."""
-        memory = (settings or Settings.from_env()).worker_memory
+        if settings is None:
+            from ..config import Settings  # here, not at the top: the workers' forkserver preloads this module
+
+            settings = Settings.from_env()
+        memory = settings.worker_memory
         return cls(os.getpid(), memory, network_guard, forkserver_child)
 
 
@@ -295,8 +301,11 @@ def probe() -> str | None:
 
     Tried in a child process: a filter cannot be removed, and the server must keep its network."""
     global _probed
-    if _probed is False and not Settings.from_env().network_guard:
-        _probed = "PTCEKB_NETWORK_GUARD=off"
+    if _probed is False:
+        from ..config import Settings  # here, not at the top: the workers' forkserver preloads this module
+
+        if not Settings.from_env().network_guard:
+            _probed = "PTCEKB_NETWORK_GUARD=off"
     if _probed is False:
         try:
             result = subprocess.run([sys.executable, "-m", __name__, "--probe"], capture_output=True, text=True,
