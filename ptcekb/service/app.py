@@ -16,8 +16,8 @@ from ..templating import environment
 from . import api_docs, description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
 from .addressing import PublicAddress
 from .http import error_response
-from .documents import language
-from .i18n import LanguageCookie, translator
+from ..i18n import translator
+from .documents import LanguageCookie, language
 from .kb import KnowledgeBase
 from .pagequery import PageQueries
 from .security import SecurityMiddleware
@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                        allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
     app.add_middleware(SecurityMiddleware, timeout=settings.body_timeout)  # security headers and request limits (security.py)
-    app.add_middleware(LanguageCookie)  # ?lang= is remembered (i18n.py)
+    app.add_middleware(LanguageCookie)  # ?lang= is remembered (documents.py)
     app.add_middleware(PublicAddress, public_url=settings.public_url)  # outermost: no URL from Host (addressing.py)
 
     @app.exception_handler(UserError)

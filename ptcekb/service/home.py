@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from ..labels import Labeller
 from .description import statistics
 from .documents import language
-from .i18n import translator
+from ..i18n import translator
 from .pagequery import Missing, need
 from .views.base import SPARQL_PREFIXES
 

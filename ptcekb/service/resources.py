@@ -25,7 +25,7 @@ from ..labels import LABEL_PREDICATES, Labeller, local_path
 from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
 from .documents import Document, choose, language, split_suffix
 from .http import document_not_acceptable, error_response
-from .i18n import KINDS, translator
+from ..i18n import KINDS, translator
 from .negotiation import HTML
 from .pagequery import Missing, Unanswered
 from .validation import compliance_for

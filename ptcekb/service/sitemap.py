@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from ..labels import local_path
 from .http import error_response
-from .i18n import KINDS
+from ..i18n import KINDS
 from .pagequery import Missing
 from .resources import kind_entries
 
