@@ -16,7 +16,7 @@ from ..labels import pick
 from ..remote import open_store
 from ..store import StoreLocation
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
-from .http import error_response
+from .http import ProtocolError, error_response, read_body
 from .limits import UPLOAD_LIMIT
 from .negotiation import Representation, negotiate
 from . import worker_guard
@@ -47,10 +47,6 @@ INPUT_TYPES = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/n-quads": ox.RdfFormat.N_QUADS,
 }
-
-
-class PayloadTooLarge(UserError):
-    pass
 
 
 def _lang(request: Request) -> str:
@@ -203,9 +199,9 @@ async def validate_upload(request: Request) -> Response:
                 name = upload.filename or "upload"
             rdf_format = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1].lower()) if "." in name else None
         else:
-            body = await _read_limited(request)
+            body = await read_body(request, UPLOAD_LIMIT)
             name, rdf_format = "body", INPUT_TYPES.get(content_type)
-    except PayloadTooLarge:
+    except ProtocolError:  # read_body's one refusal: past UPLOAD_LIMIT
         return _too_large()
     if len(body) > UPLOAD_LIMIT:
         return _too_large()
@@ -219,16 +215,6 @@ async def validate_upload(request: Request) -> Response:
     report = await POOL.validate(kb.settings, info.build, info.directory, body, rdf_format.file_extension, name,
                                  kb.settings.validation_timeout)
     return _respond(request, report)
-
-
-async def _read_limited(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > UPLOAD_LIMIT:
-            raise PayloadTooLarge("too large")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _too_large() -> Response:
