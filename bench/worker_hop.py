@@ -19,6 +19,7 @@ import time
 
 import pyoxigraph as ox
 
+from ptcekb.config import Settings
 from ptcekb.service.executor import Executor, Job, Limits, run_job
 from sparql import COMMUNES, QUERIES
 
@@ -38,7 +39,7 @@ def in_process(directory: str, count: int) -> float:
 
 
 async def through_worker(directory: str, count: int) -> float:
-    executor = Executor(Limits.from_env(30.0))
+    executor = Executor(Limits.from_settings(Settings.from_env()))
     await executor.start(directory)
     todo, times = jobs(directory), []
     try:

@@ -18,7 +18,7 @@ from .namespaces import LICENCE_OUVERTE, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, VO
 from .progress import steps
 from .loading import load_ntriples
 from .rdf import file_entity, integer, iri, labels, text, triple, typed
-from .remote import RemoteStore
+from .remote import remote_store
 from .store import StoreLocation
 
 BUILD_PUSH_TIMEOUT = 600.0  # seconds for each Graph Store upload to a remote store
@@ -163,12 +163,12 @@ def _relative(path: Path, root: Path) -> str:
 def _build_remote(settings: Settings, sources: list[Source] | None) -> BuildReport:
     """Build into a scratch local store, then publish its graphs to the remote engine (remote.py)."""
     with tempfile.TemporaryDirectory(prefix="ptcekb-build-") as scratch:
-        local_settings = replace(settings, store=Path(scratch) / "store", store_url=None)
+        local_settings = settings.model_copy(update={"store": Path(scratch) / "store", "store_url": None})
         report = build(local_settings, sources)
         local = ox.Store.read_only(str(StoreLocation(local_settings.store).current()))
         graphs = {graph.value: (q.triple for q in local.quads_for_pattern(None, None, None, graph))
                   for graph in local.named_graphs() if isinstance(graph, ox.NamedNode)}
-        RemoteStore(settings.store_url, timeout=BUILD_PUSH_TIMEOUT).publish(graphs, build=_now().strftime("%Y%m%dT%H%M%S"))
+        remote_store(settings, timeout=BUILD_PUSH_TIMEOUT).publish(graphs, build=_now().strftime("%Y%m%dT%H%M%S"))
         del local
     return replace(report, store=settings.store_url)
 

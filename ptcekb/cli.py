@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import socket
 import sys
 from pathlib import Path
@@ -47,7 +46,7 @@ def cmd_serve(args) -> int:
     if args.build:
         cmd_build(args)
     elif not _built(settings):
-        if not _is_default_store(args):  # a mistyped --store must not silently become a new 200 MB build
+        if not _is_default_store(settings):  # a mistyped --store must not silently become a new 200 MB build
             sock.close()
             raise UserError(f"no knowledge base at {_where(settings)}; build it with: ptcekb build --store "
                             f"{_where(settings)} (or serve with --build)")
@@ -61,9 +60,9 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def _is_default_store(args) -> bool:
+def _is_default_store(settings: Settings) -> bool:
     """No --store and no PTCEKB_STORE: the store of the quickstart, which serve builds when missing."""
-    return not getattr(args, "store", None) and not os.environ.get("PTCEKB_STORE")
+    return not settings.store_url and "store" not in settings.model_fields_set
 
 
 def _where(settings) -> str:
@@ -277,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug of ours: still one line, the traceback on demand
-        if os.environ.get("PTCEKB_DEBUG"):
+        if Settings.from_env().debug:
             raise
         print(f"ptcekb: internal error: {exc!r} (set PTCEKB_DEBUG=1 for the traceback)", file=sys.stderr)
         return 70

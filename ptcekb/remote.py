@@ -15,7 +15,6 @@ from ``named_graphs`` and from the union default graph.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import IO, Iterable, Iterator
@@ -47,11 +46,11 @@ class RemoteUnavailable(UserError):
 
 
 class RemoteStore:
-    def __init__(self, query_url: str, timeout: float = 30.0, environ: dict[str, str] | None = None):
-        env = os.environ if environ is None else environ
+    def __init__(self, query_url: str, timeout: float = 30.0, update_url: str | None = None,
+                 store_url: str | None = None):
         self.query_url = query_url
-        self.update_url = env.get("PTCEKB_STORE_UPDATE") or _sibling(query_url, "update")
-        self.store_url = env.get("PTCEKB_STORE_GSP") or _sibling(query_url, "store")
+        self.update_url = update_url or _sibling(query_url, "update")
+        self.store_url = store_url or _sibling(query_url, "store")
         self.timeout = timeout
         import httpx  # imported here: the CLI's local commands do not pay for it
 
@@ -189,10 +188,16 @@ def _sibling(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"{parent}/{name}", "", ""))
 
 
+def remote_store(settings, timeout: float | None = None) -> RemoteStore:
+    """The remote engine ``settings`` name (``PTCEKB_STORE``, ``PTCEKB_STORE_UPDATE``, ``PTCEKB_STORE_GSP``)."""
+    return RemoteStore(settings.store_url, settings.query_timeout if timeout is None else timeout,
+                       settings.store_update_url, settings.store_gsp_url)
+
+
 def open_store(settings):
     """The store ``settings`` name, for reading: the published local build, or the remote engine."""
     if settings.store_url:
-        return RemoteStore(settings.store_url, settings.query_timeout)
+        return remote_store(settings)
     from .store import open_read_only
 
     return open_read_only(settings.store)

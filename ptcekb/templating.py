@@ -5,7 +5,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .service.i18n import translator
+from .i18n import translator
 
 TEMPLATES = Path(__file__).parent / "service" / "templates"
 

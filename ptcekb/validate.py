@@ -25,6 +25,7 @@ from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.query import Result
 
 from .config import Settings
+from .i18n import report_words
 from .errors import UserError
 from .files import replaced_atomically
 from .ingest.rdf_files import parse_file
@@ -404,20 +405,8 @@ def _owner(data: rdflib.Graph, focus: URIRef, ptces: set[str], depth: int = 3) -
 
 # -- rendering ------------------------------------------------------------------------------------
 
-TEXT = {
-    "fr": {"ptce": "PTCE", "none": "Données sans PTCE", "ok": "conforme à l'article 9", "ko": "non conforme à l'article 9",
-           "violation": "Violation", "warning": "Avertissement", "info": "Information", "node": "Nœud", "value": "Valeur",
-           "hint": "Pour corriger", "no_ptce": "Aucun PTCE (ptce:PTCE) dans les données.",
-           "summary": "{v} violation(s), {w} avertissement(s), {i} information(s)"},
-    "en": {"ptce": "PTCE", "none": "Data outside any PTCE", "ok": "conforms to article 9", "ko": "does not conform to article 9",
-           "violation": "Violation", "warning": "Warning", "info": "Info", "node": "Node", "value": "Value",
-           "hint": "To fix", "no_ptce": "No PTCE (ptce:PTCE) in the data.",
-           "summary": "{v} violation(s), {w} warning(s), {i} info(s)"},
-}
-
-
 def render_human(report: Report, lang: str = "fr") -> str:
-    words = TEXT[lang]
+    words = report_words(lang)
     lines: list[str] = []
     if not report.ptces:
         lines.append(words["no_ptce"])
@@ -451,7 +440,7 @@ def render_html(report: Report, lang: str = "fr", standalone: bool = True) -> st
     from .templating import environment
 
     return environment().get_template("validation.html").render(
-        report=report, lang=lang, words=TEXT[lang], pick=pick, standalone=standalone,
+        report=report, lang=lang, words=report_words(lang), pick=pick, standalone=standalone,
         owners=sorted(set(report.ptces) | set(report.findings), key=lambda o: (o is None, report.ptces.get(o, ""))),
     )
 

@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from conftest import REMOTE, Server
+from ptcekb.config import DEFAULT_WORKER_MEMORY, Settings, parse_size
+from ptcekb.errors import UserError
 from ptcekb.service import worker_guard
 
 pytestmark = pytest.mark.skipif(REMOTE, reason="a remote engine evaluates the queries: its network is its own")
@@ -262,7 +264,7 @@ def test_query_workers_run_under_the_filter_and_the_cap(guarded):
     assert len(confined) >= 2, statuses  # the two query workers of the default pool
     for _, _, limits in confined:
         line = next(line for line in limits.splitlines() if line.startswith("Max address space"))
-        assert str(worker_guard.DEFAULT_MEMORY) in line
+        assert str(DEFAULT_WORKER_MEMORY) in line
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,14 +311,14 @@ def test_a_worker_process_cannot_open_an_inet_socket(method):
 
 
 def test_memory_sizes():
-    assert worker_guard.parse_size("2G") == 2 << 30
-    assert worker_guard.parse_size("512m") == 512 << 20
-    assert worker_guard.parse_size("1.5GiB") == 3 << 29
-    assert worker_guard.parse_size("1048576") == 1 << 20
+    assert parse_size("2G") == 2 << 30
+    assert parse_size("512m") == 512 << 20
+    assert parse_size("1.5GiB") == 3 << 29
+    assert parse_size("1048576") == 1 << 20
     with pytest.raises(ValueError, match="PTCEKB_WORKER_MEMORY"):
-        worker_guard.parse_size("lots")
-    with pytest.raises(ValueError, match="at least"):
-        worker_guard.worker_memory({"PTCEKB_WORKER_MEMORY": "1M"})
+        parse_size("lots")
+    with pytest.raises(UserError, match="PTCEKB_WORKER_MEMORY must be at least"):
+        Settings.from_env({"PTCEKB_WORKER_MEMORY": "1M"})
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import PlainTextResponse
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
@@ -16,8 +15,9 @@ from ..remote import RemoteTimeout, RemoteUnavailable
 from ..templating import environment
 from . import api_docs, description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
 from .addressing import PublicAddress
-from .documents import language
-from .i18n import LanguageCookie, translator
+from .http import error_response
+from ..i18n import translator
+from .documents import LanguageCookie, language
 from .kb import KnowledgeBase
 from .pagequery import PageQueries
 from .security import SecurityMiddleware
@@ -43,26 +43,26 @@ def create_app(settings: Settings) -> FastAPI:
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                        allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Link", "X-PTCEKB-Truncated"])
-    app.add_middleware(SecurityMiddleware)  # security headers and request limits (security.py)
-    app.add_middleware(LanguageCookie)  # ?lang= is remembered (i18n.py)
+    app.add_middleware(SecurityMiddleware, timeout=settings.body_timeout)  # security headers and request limits (security.py)
+    app.add_middleware(LanguageCookie)  # ?lang= is remembered (documents.py)
     app.add_middleware(PublicAddress, public_url=settings.public_url)  # outermost: no URL from Host (addressing.py)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
-        return PlainTextResponse(str(exc) + "\n", status_code=exc.http_status)
+        return error_response(exc.http_status, str(exc))
 
     @app.exception_handler(RemoteTimeout)
     async def remote_timeout(request: Request, exc: RemoteTimeout):
-        return PlainTextResponse(f"504: the remote store is too slow / le moteur distant est trop lent: {exc}\n", status_code=504)
+        return error_response(504, f"504: the remote store is too slow / le moteur distant est trop lent: {exc}")
 
     @app.exception_handler(RemoteUnavailable)
     async def remote_unavailable(request: Request, exc: RemoteUnavailable):
-        return PlainTextResponse(f"502: {exc} / le moteur distant ne répond pas\n", status_code=502)
+        return error_response(502, f"502: {exc} / le moteur distant ne répond pas")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s", request.url.path)
-        return PlainTextResponse("internal error / erreur interne\n", status_code=500)
+        return error_response(500, "internal error / erreur interne")
 
     return app
 

@@ -1,8 +1,8 @@
 """The SPARQL service description and the VoID description (``/.well-known/void``).
 
 Statistics (triples, entities, classes, properties, class partitions per named graph) are computed
-once per build: the cache is keyed by the build directory, which changes with every rebuild and
-every update (update.py publishes a new build).
+once per build, held in the knowledge base's cache of the build being served (kb.BuildCache), which
+is dropped with every rebuild and every update (update.py publishes a new build).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..namespaces import LICENCE_OUVERTE
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 from .dumps import DUMPS
 from . import worker_guard
+from .http import CORS_HEADERS, error_response
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 from .pagequery import Missing, need
 
@@ -91,8 +92,8 @@ async def statistics(request: Request) -> Statistics | Missing:
     endpoint's query time limit per query; a request waits for them at most the page time limit."""
     kb, queries = request.app.state.kb, request.app.state.page_queries
     build = kb.build
-    return await queries.per_build("the statistics").get(
-        build, lambda: compute_statistics(queries, build, kb.settings.query_timeout), queries.timeout)
+    return await queries.per_build("the statistics", build).get(
+        lambda: compute_statistics(queries, build, kb.settings.query_timeout), queries.timeout)
 
 
 def not_ready(missing: Missing) -> UserError:
@@ -141,7 +142,7 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
         "Without default-graph-uri, named-graph-uri or FROM, the default graph is the union of all the named "
         "graphs; GRAPH reaches each source. Predeclared prefixes are listed with sh:declare. Limits: "
         f"{settings.query_timeout:g} s per query, {request.app.state.executor.limits.row_cap} rows, "
-        f"{worker_guard.human(worker_guard.worker_memory())} of memory per query worker (PTCEKB_WORKER_MEMORY). "
+        f"{worker_guard.human(settings.worker_memory)} of memory per query worker (PTCEKB_WORKER_MEMORY). "
         + ("SERVICE and LOAD are refused: the query workers cannot be kept off the network on this server "
            f"({unconfined})." if unconfined else
            "The query workers cannot open network connections; SERVICE goes only to the endpoints the server "
@@ -226,23 +227,15 @@ def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
 # Routes
 
 
-def _cors() -> dict[str, str]:
-    from .sparql import CORS_HEADERS
-
-    return CORS_HEADERS
-
-
 @router.get("/.well-known/void", summary="VoID description of the dataset (RDF)")
 async def well_known_void(request: Request, format: str | None = None) -> Response:
     representation = by_name(format, RDF_REPRESENTATIONS) if format else negotiate(request.headers.get("accept"), RDF_REPRESENTATIONS)
     if representation is None:
         types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
-        return Response(f"406: VoID is offered as {types} / aucun format acceptable\n", status_code=406,
-                        media_type="text/plain; charset=utf-8", headers={**_cors(), "Vary": "Accept"})
+        return error_response(406, f"406: VoID is offered as {types} / aucun format acceptable", {"Vary": "Accept"})
     stats = await statistics(request)
     if isinstance(stats, Missing):
         error = not_ready(stats)
-        return Response(str(error) + "\n", status_code=503, media_type="text/plain; charset=utf-8",
-                        headers={**_cors(), "Vary": "Accept", "Retry-After": "60"})
+        return error_response(503, str(error), {"Vary": "Accept", "Retry-After": "60"})
     body = ox.serialize(void_description(request, stats), format=representation.rdf_format, prefixes=PREFIXES)
-    return Response(body, media_type=representation.content_type, headers={**_cors(), "Vary": "Accept"})
+    return Response(body, media_type=representation.content_type, headers={**CORS_HEADERS, "Vary": "Accept"})

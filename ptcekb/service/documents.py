@@ -4,21 +4,24 @@ Shared by every dereferenceable route (``/id/...``, ``/concept/...``, ``/graph/.
 ``/shapes``, ``/dataset``). The strategy (docs/uris.md): the thing's IRI answers ``200`` with the
 negotiated document and ``Content-Location`` naming that document (``/id/ptce/x.ttl``); the
 document URLs (suffix or ``?format=``) answer themselves. ``ETag`` is tied to the build and the
-variant, so caches revalidate cheaply and a rebuild invalidates them.
+variant, so caches revalidate cheaply and a rebuild invalidates them. The language of a page is
+``?lang=``, remembered in a cookie (``LanguageCookie``), else Accept-Language.
 """
 
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..i18n import LANGUAGES
 from ..namespaces import PREFIXES
-from .i18n import COOKIE, LANGUAGES
 from .negotiation import DOCUMENT_REPRESENTATIONS, HTML, Representation, by_name, negotiate
 CACHE_CONTROL = "public, max-age=300, must-revalidate"
+COOKIE = "ptcekb_lang"  # remembers the language chosen with the switch (?lang=), for a year
 
 
 def split_suffix(key: str) -> tuple[str, str | None]:
@@ -50,10 +53,27 @@ def language(request: Request) -> str:
     return "fr"
 
 
-def not_acceptable() -> Response:
-    formats = ", ".join(r.media_type for r in DOCUMENT_REPRESENTATIONS)
-    return Response(f"406: no acceptable representation / aucune représentation acceptable; offered: {formats}\n",
-                    status_code=406, media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
+class LanguageCookie:
+    """Pure-ASGI middleware: a request with ``?lang=fr|en`` gets the choice remembered in a cookie,
+    so the next pages (``documents.language``) keep that language without the parameter."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        query = scope.get("query_string", b"")
+        asked = dict(parse_qsl(query.decode("latin-1"))).get("lang") if b"lang=" in query else None
+        if asked not in LANGUAGES:
+            return await self.app(scope, receive, send)
+        cookie = f"{COOKIE}={asked}; Path=/; Max-Age=31536000; SameSite=Lax".encode()
+
+        async def remember(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+        await self.app(scope, receive, remember)
 
 
 class Document:

@@ -20,7 +20,8 @@ from fastapi.responses import FileResponse, Response
 
 from ..errors import UserError
 from ..namespaces import DCAT, DCTERMS, LICENCE_OUVERTE, PREFIXES, RDF
-from .documents import choose, language, not_acceptable
+from .documents import choose, language
+from .http import CORS_HEADERS, document_not_acceptable, error_response
 from .negotiation import HTML
 
 router = APIRouter()
@@ -82,26 +83,18 @@ def dump_file(kb, dump: Dump) -> tuple[Path, str]:
     return target, build
 
 
-def _cors() -> dict[str, str]:
-    from .sparql import CORS_HEADERS
-
-    return CORS_HEADERS
-
-
 @router.get("/dumps/{name}", summary="A dump of the whole knowledge base (one file per build)")
 async def dump(request: Request, name: str) -> Response:
     chosen = _BY_NAME.get(name)
     if chosen is None:
-        return Response(f"404: no dump named {name!r} / pas de fichier de ce nom; see /dumps/\n", status_code=404,
-                        media_type="text/plain; charset=utf-8")
+        return error_response(404, f"404: no dump named {name!r} / pas de fichier de ce nom; see /dumps/")
     kb = request.app.state.kb
     try:
         path, build = await asyncio.to_thread(dump_file, kb, chosen)
     except (UserError, OSError) as exc:
-        return Response(f"503: dump unavailable / téléchargement indisponible: {exc}\n", status_code=503,
-                        media_type="text/plain; charset=utf-8")
+        return error_response(503, f"503: dump unavailable / téléchargement indisponible: {exc}")
     return FileResponse(path, media_type=chosen.media_type, filename=chosen.name,
-                        headers={**_cors(), "ETag": f'"{build}-{chosen.name}"'})
+                        headers={**CORS_HEADERS, "ETag": f'"{build}-{chosen.name}"'})
 
 
 def distributions(request: Request) -> list[ox.Triple]:
@@ -130,8 +123,8 @@ def distributions(request: Request) -> list[ox.Triple]:
 async def dumps_index(request: Request) -> Response:
     representation = choose(request, None)
     if representation is None:
-        return not_acceptable()
-    headers = {**_cors(), "Vary": "Accept"}
+        return document_not_acceptable()
+    headers = {**CORS_HEADERS, "Vary": "Accept"}
     if representation is HTML:
         lang = language(request)
         return request.app.state.templates.TemplateResponse(

@@ -10,8 +10,9 @@ worker idle for a minute is stopped). A worker whose query passes the time limit
 The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
 back bytes, so the server process only copies bytes to the client.
 
-Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph: a
-worker starts in a few milliseconds, without the threads of the server process. Each worker first
+Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph (not
+config.py and its pydantic: the limits come in as values, ``Limits``): a worker starts in a few
+milliseconds, without the threads of the server process. Each worker first
 confines itself (worker_guard.py): it dies with the server, cannot open a network socket (so the
 engine cannot call a SERVICE endpoint itself, whatever the query's spelling) and has its memory capped
 (``PTCEKB_WORKER_MEMORY``); a query past the cap gets a 507 and its worker is replaced.
@@ -20,7 +21,6 @@ engine cannot call a SERVICE endpoint itself, whatever the query's spelling) and
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import multiprocessing
 import os
@@ -28,58 +28,38 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from ..messages import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
-from . import worker_guard
+from . import serializers, worker_guard
 from .worker_guard import Confinement
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 log = logging.getLogger("ptcekb.service.executor")
 
-DEFAULT_ROW_CAP = 10_000
 IDLE_EXTRA_WORKER_SECONDS = 60.0
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-RESULTS_XML_NS = "http://www.w3.org/2005/sparql-results#"
-TRUNCATION_LINK = "https://w3id.org/ptce/docs/sparql#row-cap"
 NETWORK_REFUSED = "os error 1)"  # EPERM from the worker's network filter, as the engine reports it
-
-
-def _env_int(name: str, default: int, minimum: int = 1) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, not {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
-    return number
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The limits of query execution, from the environment (documented in docs/sparql.md)."""
+    """The limits of query execution, from the settings (documented in docs/sparql.md)."""
 
-    timeout: float = 30.0
-    row_cap: int = DEFAULT_ROW_CAP
-    workers: int = 2
-    max_workers: int = 6
+    timeout: float
+    row_cap: int
+    workers: int
+    max_workers: int
+    memory: int  # bytes of address space per worker
 
     @classmethod
-    def from_env(cls, timeout: float) -> "Limits":
-        workers = _env_int("PTCEKB_QUERY_WORKERS", 2)
-        return cls(
-            timeout=timeout,
-            row_cap=_env_int("PTCEKB_ROW_CAP", DEFAULT_ROW_CAP),
-            workers=workers,
-            max_workers=max(workers, _env_int("PTCEKB_QUERY_WORKERS_MAX", max(6, workers))),
-        )
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, workers=settings.query_workers,
+                   max_workers=settings.query_workers_max, memory=settings.worker_memory)
 
 
 @dataclass
@@ -168,21 +148,18 @@ def run_job(store: ox.Store, job: Job) -> Reply:
         if isinstance(result, ox.QueryBoolean):
             if job.solutions_format is None:
                 return Reply(406, message="an ASK result")
-            fmt = _RESULT_FORMATS["json" if job.solutions_format == "html" else job.solutions_format]
-            return Reply(200, "boolean", result.serialize(format=fmt))
+            return Reply(200, "boolean", serializers.boolean(job.solutions_format, result))
         if isinstance(result, ox.QuerySolutions):
             if job.solutions_format is None:
                 return Reply(406, message="a SELECT result")
             variables = [v.value for v in result.variables]
             rows, truncated = _take(result, job.row_cap)
-            return Reply(200, "solutions", _SERIALIZERS[job.solutions_format](variables, rows, truncated, job.row_cap), truncated)
+            body = serializers.SOLUTIONS[job.solutions_format](variables, rows, truncated, job.row_cap)
+            return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
         triples, truncated = _take(result, job.row_cap)
-        extension = "ttl" if job.graph_format == "html" else job.graph_format
-        body = ox.serialize(triples, format=ox.RdfFormat.from_extension(extension), prefixes=_prefixes_for(extension, job.output_prefixes))
-        if truncated and extension == "ttl":
-            body = f"# truncated to {job.row_cap} triples (row cap)\n".encode() + body
+        body = serializers.graph(job.graph_format, triples, truncated, job.row_cap, job.output_prefixes)
         return Reply(200, "graph", body, truncated)
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
@@ -202,129 +179,6 @@ def _take(iterator, cap: int) -> tuple[list, bool]:
             return items, True
         items.append(item)
     return items, False
-
-
-def _prefixes_for(extension: str, prefixes: dict[str, str]) -> dict[str, str] | None:
-    return prefixes or None if extension in ("ttl", "trig", "rdf", "jsonld") else None
-
-
-_RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-                   "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
-
-
-def _json_term(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": {"subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
-                                        "object": _json_term(term.object)}}
-
-
-def _json_fragment(term) -> str:
-    return json.dumps(_json_term(term), ensure_ascii=False, separators=(",", ":"))
-
-
-def _encoded_rows(variables: list[str], rows, encode, prefix) -> list[list[str]]:
-    """Per row, ``prefix(name) + encode(term)`` for each bound variable.
-
-    Rows are iterated (``row[name]`` costs ~2 µs a call in pyoxigraph, iteration a tenth of it)
-    and each distinct term is encoded once: results repeat terms a lot.
-    """
-    encoded: dict = {}
-    prefixes = [prefix(name) for name in variables]
-    out = []
-    for row in rows:
-        parts = []
-        for key, term in zip(prefixes, row):
-            if term is not None:
-                fragment = encoded.get(term)
-                if fragment is None:
-                    fragment = encoded[term] = encode(term)
-                parts.append(key + fragment)
-        out.append(parts)
-    return out
-
-
-def _solutions_json(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
-    bindings = _encoded_rows(variables, rows, _json_fragment, lambda name: json.dumps(name, ensure_ascii=False) + ":")
-    head: dict[str, Any] = {"vars": variables}
-    tail = ""
-    if truncated:
-        head["link"] = [TRUNCATION_LINK]
-        note = (f"results truncated to the first {cap} rows (row cap of this endpoint); "
-                "use LIMIT and OFFSET to page through them")
-        tail = ',"truncated":true,"note":' + json.dumps(note)
-    return ('{"head":' + json.dumps(head, ensure_ascii=False, separators=(",", ":")) + ',"results":{"bindings":['
-            + ",".join("{" + ",".join(parts) + "}" for parts in bindings) + "]}" + tail + "}").encode()
-
-
-def _xml_term(term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}</predicate>"
-            f"<object>{_xml_term(term.object)}</object></triple>")
-
-
-def _solutions_xml(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
-    out = ['<?xml version="1.0"?>\n']
-    if truncated:
-        out.append(f"<!-- results truncated to the first {cap} rows (row cap of this endpoint) -->\n")
-    out.append(f'<sparql xmlns="{RESULTS_XML_NS}"><head>')
-    out += [f"<variable name={quoteattr(v)}/>" for v in variables]
-    if truncated:
-        out.append(f"<link href={quoteattr(TRUNCATION_LINK)}/>")
-    out.append("</head><results>")
-    for parts in _encoded_rows(variables, rows, lambda term: _xml_term(term) + "</binding>",
-                               lambda name: f"<binding name={quoteattr(name)}>"):
-        out.append("<result>" + "".join(parts) + "</result>")
-    out.append("</results></sparql>\n")
-    return "".join(out).encode()
-
-
-def _csv_value(term) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        value = "_:" + term.value
-    elif isinstance(term, (ox.NamedNode, ox.Literal)):
-        value = term.value
-    else:
-        value = str(term)
-    if any(c in value for c in ',"\r\n'):
-        value = '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _solutions_csv(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
-    lines = [",".join(_csv_value(ox.Literal(v)) for v in variables)]
-    lines += [",".join(_csv_value(term) for term in row) for row in rows]
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def _solutions_tsv(variables: list[str], rows, truncated: bool, cap: int) -> bytes:
-    lines = ["\t".join("?" + v for v in variables)]
-    lines += ["\t".join("" if term is None else str(term) for term in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
-_SERIALIZERS = {"json": _solutions_json, "html": _solutions_json, "xml": _solutions_xml,
-                "csv": _solutions_csv, "tsv": _solutions_tsv}
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +279,8 @@ class Executor:
     def __init__(self, limits: Limits, network_guard: bool = True):
         self.limits = limits
         self._ctx = _context()
-        self.confinement = Confinement.for_workers(network_guard, forkserver_child=self._ctx.get_start_method() == "forkserver")
+        self.confinement = Confinement(os.getpid(), limits.memory, network_guard,
+                                       forkserver_child=self._ctx.get_start_method() == "forkserver")
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._starting = 0

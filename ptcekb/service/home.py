@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from ..labels import Labeller
 from .description import statistics
 from .documents import language
-from .i18n import translator
+from ..i18n import translator
 from .pagequery import Missing, need
 from .views.base import SPARQL_PREFIXES
 
@@ -67,8 +67,8 @@ async def home(request: Request):
     # Both once per build, in the background (pagequery.PerBuild): the page waits for them at most
     # the page time limit, and says what is missing.
     stats = await statistics(request)
-    departements = await queries.per_build("the PTCEs per département").get(
-        build, lambda: departement_counts(queries, kb.settings.query_timeout), queries.timeout)
+    departements = await queries.per_build("the PTCEs per département", build).get(
+        lambda: departement_counts(queries, kb.settings.query_timeout), queries.timeout)
     missing = [name for name, value in (("map", departements), ("holds", stats)) if isinstance(value, Missing)]
     if isinstance(departements, Missing):
         departements = {}

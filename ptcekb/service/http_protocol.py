@@ -18,10 +18,8 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .security import MAX_HEADER_BYTES
+from .limits import MAX_HEAD_BYTES, MAX_LINE_BYTES
 
-MAX_LINE_BYTES = 16 << 10  # the request line's URL: longer queries go in a POST body
-MAX_HEAD_BYTES = MAX_HEADER_BYTES + MAX_LINE_BYTES
 LINGER_SECONDS = 2.0
 
 

@@ -6,16 +6,36 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 from ..config import Settings
 from ..namespaces import DCTERMS, PROV, VOID
-from ..remote import RemoteStore
+from ..remote import RemoteStore, remote_store
 from ..store import StoreLocation, open_read_only
 
 REMOTE_CHECK_SECONDS = 2.0  # how often the build id of a remote store is read again
+
+
+class BuildCache:
+    """Values computed once per build: ``get`` computes a missing one under a lock (one computation
+    at a time, each at most once per build); all of them are dropped when the build changes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._build: str | None = None
+        self._values: dict[Hashable, Any] = {}
+
+    def get(self, build: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if build != self._build:
+                self._build, self._values = build, {}
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
 
 
 @dataclass(frozen=True)
@@ -31,12 +51,13 @@ class KnowledgeBase:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.location = StoreLocation(settings.store)
-        self.remote = RemoteStore(settings.store_url, settings.query_timeout) if settings.store_url else None
+        self.remote = remote_store(settings) if settings.store_url else None
         self._lock = threading.Lock()
         self._link: str | None = None  # the target of the publication link being served
         self._store = None
         self._info: BuildInfo | None = None
         self._checked = 0.0
+        self.cache = BuildCache()  # what the service derives from the build being served
         self.store()
 
     def store(self):
@@ -71,6 +92,10 @@ class KnowledgeBase:
     @property
     def build(self) -> str:
         return self.info().build
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once for the build being served (``key`` names it among the build's values)."""
+        return self.cache.get(self.build, key, compute)
 
 
 def _build_end(store, settings: Settings) -> str | None:

@@ -73,13 +73,11 @@ class PageQueries:
 
     def __init__(self, app, timeout: float):
         self.app, self.timeout = app, timeout
-        self._per_build: dict[str, PerBuild] = {}
 
-    def per_build(self, name: str) -> "PerBuild":
-        """The ``PerBuild`` computation called ``name`` (one per application)."""
-        if name not in self._per_build:
-            self._per_build[name] = PerBuild(name)
-        return self._per_build[name]
+    def per_build(self, name: str, build: str) -> "PerBuild":
+        """The ``PerBuild`` computation called ``name`` for ``build`` (held by the knowledge base's
+        cache of that build: kb.BuildCache, dropped with the build)."""
+        return self.app.state.kb.cache.get(build, ("page queries", name), lambda: PerBuild(name))
 
     async def select(self, query: str, *, timeout: float | None = None) -> list[dict[str, Any]] | Missing:
         body = await self._answer(query, timeout, "solutions", "a SELECT")
@@ -181,13 +179,12 @@ class Budget:
 
 @dataclass
 class _State:
-    build: str
     task: asyncio.Future
     started: float = field(default_factory=time.monotonic)
 
 
 class PerBuild:
-    """A value computed once per build, in the background (a task of the event loop); requests
+    """A value computed once for one build, in the background (a task of the event loop); requests
     wait for it at most ``wait`` seconds and get ``Missing("pending")`` meanwhile. A computation
     that failed (``Unanswered`` or an error) is tried again ``RETRY_SECONDS`` later."""
 
@@ -195,11 +192,11 @@ class PerBuild:
         self.name = name
         self._state: _State | None = None
 
-    async def get(self, build: str, compute: Callable[[], Awaitable], wait: float):
+    async def get(self, compute: Callable[[], Awaitable], wait: float):
         state = self._state
-        if state is None or state.build != build or (
+        if state is None or (
                 state.task.done() and _failed(state.task) and time.monotonic() - state.started > RETRY_SECONDS):
-            state = self._state = _State(build, asyncio.ensure_future(compute()))
+            state = self._state = _State(asyncio.ensure_future(compute()))
         task = state.task
         if not task.done():
             try:
@@ -217,13 +214,6 @@ class PerBuild:
             log.error("%s could not be computed: %s: %s", self.name, type(error).__name__, error)
             return Missing("error", str(error))
         return task.result()
-
-    def value(self, build: str):
-        """The value computed for ``build`` if it is ready, else None (never waits, never starts)."""
-        state = self._state
-        if state is not None and state.build == build and state.task.done() and not _failed(state.task):
-            return state.task.result()
-        return None
 
 
 def _failed(task: asyncio.Future) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import unicodedata
 from contextlib import asynccontextmanager
@@ -24,8 +23,9 @@ from fastapi.responses import HTMLResponse, Response
 from ..describe import INCOMING_PAGE, describe, document_triples
 from ..labels import LABEL_PREDICATES, Labeller, local_path
 from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
-from .documents import Document, choose, language, not_acceptable, split_suffix
-from .i18n import KINDS, translator
+from .documents import Document, choose, language, split_suffix
+from .http import document_not_acceptable, error_response
+from ..i18n import KINDS, translator
 from .negotiation import HTML
 from .pagequery import Missing, Unanswered
 from .validation import compliance_for
@@ -66,7 +66,7 @@ async def serve(request: Request, iri: str, path: str, suffix: str | None) -> Re
     """The document of ``iri`` at ``path`` (without suffix), in the representation asked for."""
     representation = choose(request, suffix)
     if representation is None:
-        return not_acceptable()
+        return document_not_acceptable()
     try:  # issue 10: a path that makes no IRI (a space, a NUL, U+FFFD...) names nothing: 404, not a 500
         ox.NamedNode(iri)
     except ValueError:
@@ -118,26 +118,17 @@ def _not_found(request: Request, iri: str, representation, lang: str) -> Respons
         body = request.app.state.templates.get_template("not_found.html").render(
             {"iri": iri, "t": translator(lang), "lang": lang})
         return HTMLResponse(body, status_code=404, headers={"Vary": "Accept, Accept-Language, Cookie"})
-    return Response(f"404: unknown resource / ressource inconnue: {iri}\n", status_code=404,
-                    media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
-
-
-_licences: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-_licence_lock = threading.Lock()
+    return error_response(404, f"404: unknown resource / ressource inconnue: {iri}", {"Vary": "Accept"})
 
 
 def licences(kb, build: str, graphs: tuple[str, ...]) -> list[str]:
     """The licences (from graph/meta) of the named graphs a description comes from, cached per build."""
-    key = (build, graphs)
-    with _licence_lock:
-        if key not in _licences:
-            if len(_licences) > 1024:
-                _licences.clear()
-            meta, licence = ox.NamedNode(kb.settings.ns.meta_graph), ox.NamedNode(str(DCTERMS.license))
-            found = [q.object.value for graph in graphs
-                     for q in kb.store().quads_for_pattern(ox.NamedNode(graph), licence, None, meta)]
-            _licences[key] = list(dict.fromkeys(found))
-        return _licences[key]
+    def read() -> list[str]:
+        meta, licence = ox.NamedNode(kb.settings.ns.meta_graph), ox.NamedNode(str(DCTERMS.license))
+        found = [q.object.value for graph in graphs
+                 for q in kb.store().quads_for_pattern(ox.NamedNode(graph), licence, None, meta)]
+        return list(dict.fromkeys(found))
+    return kb.cache.get(build, ("licences", graphs), read)
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,7 +170,7 @@ async def dataset(request: Request, suffix: str | None = None) -> Response:
 async def shapes(request: Request, suffix: str | None = None) -> Response:
     representation = choose(request, suffix)
     if representation is None:
-        return not_acceptable()
+        return document_not_acceptable()
     kb = request.app.state.kb
     lang = language(request)
     document = Document(request, "/shapes", representation, build=kb.build, suffix=suffix, lang=lang)
@@ -231,8 +222,7 @@ def kinds(request: Request) -> Response:
 @router.get("/id/{kind}/", summary="The things of one kind: paged list, ?q= searches names", response_class=HTMLResponse)
 async def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Response:
     if kind not in KINDS:
-        return Response(f"404: unknown kind / type inconnu: {kind}; known: {', '.join(KINDS)}\n", status_code=404,
-                        media_type="text/plain; charset=utf-8")
+        return error_response(404, f"404: unknown kind / type inconnu: {kind}; known: {', '.join(KINDS)}")
     kb = request.app.state.kb
     lang = language(request)
     page = max(1, min(page, 100_000))
@@ -279,8 +269,8 @@ async def kind_entries(app, kind: str, wait: float | None = None) -> list[Entry]
     def scan() -> dict[str, list[Entry]]:
         return _build_indexes(kb.store(), kb.settings.ns.base, time.monotonic() + kb.settings.query_timeout)
 
-    indexes = await queries.per_build("the name indexes").get(
-        build, lambda: asyncio.to_thread(scan), queries.timeout if wait is None else wait)
+    indexes = await queries.per_build("the name indexes", build).get(
+        lambda: asyncio.to_thread(scan), queries.timeout if wait is None else wait)
     return indexes if isinstance(indexes, Missing) else indexes.get(kind, [])
 
 

@@ -26,8 +26,9 @@ HSTS is not sent: the service speaks plain HTTP behind a TLS-terminating proxy, 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Awaitable, Callable
+
+from .limits import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS
 
 Scope = dict
 Message = dict
@@ -35,10 +36,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# The largest body a route accepts (PUT/POST /store: 128 MiB) plus room for multipart framing.
-MAX_BODY_BYTES = (128 << 20) + (1 << 20)
-MAX_HEADERS = 100
-MAX_HEADER_BYTES = 64 << 10
 
 CSP = "; ".join((
     "default-src 'none'",
@@ -73,19 +70,11 @@ class BodyTimeout(Exception):
     pass
 
 
-def body_timeout() -> float:
-    value = os.environ.get("PTCEKB_BODY_TIMEOUT", "").strip()
-    try:
-        return float(value) if value and float(value) > 0 else 30.0
-    except ValueError:
-        return 30.0
-
-
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES, timeout: float | None = None):
+    def __init__(self, app: ASGIApp, timeout: float, max_body: int = MAX_BODY_BYTES):
         self.app = app
         self.max_body = max_body
-        self.timeout = body_timeout() if timeout is None else timeout
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

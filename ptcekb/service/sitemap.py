@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..labels import local_path
-from .i18n import KINDS
+from .http import error_response
+from ..i18n import KINDS
 from .pagequery import Missing
 from .resources import kind_entries
 
@@ -31,9 +32,8 @@ async def kind_paths(app, kind: str) -> list[str]:
 
 
 def _not_ready() -> Response:
-    return Response("503: the lists of resources are being prepared; retry in a minute / les listes sont en cours "
-                    "de préparation ; réessayer dans une minute\n", status_code=503,
-                    media_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
+    return error_response(503, "503: the lists of resources are being prepared; retry in a minute / les listes sont en "
+                               "cours de préparation ; réessayer dans une minute", {"Retry-After": "60"})
 
 
 @router.get("/sitemap.xml", summary="Sitemap index of the resource pages")
@@ -62,14 +62,14 @@ async def sitemap(request: Request, name: str) -> Response:
     else:
         kind, _, number = name.rpartition("-")
         if kind not in KINDS or not number.isdigit() or int(number) < 1:
-            return Response(f"404: no sitemap {name}.xml / plan inconnu\n", status_code=404, media_type="text/plain; charset=utf-8")
+            return error_response(404, f"404: no sitemap {name}.xml / plan inconnu")
         start = (int(number) - 1) * PER_SITEMAP
         try:
             paths = (await kind_paths(request.app, kind))[start:start + PER_SITEMAP]
         except NotReady:
             return _not_ready()
         if not paths:
-            return Response(f"404: no sitemap {name}.xml / plan inconnu\n", status_code=404, media_type="text/plain; charset=utf-8")
+            return error_response(404, f"404: no sitemap {name}.xml / plan inconnu")
     urls = "\n".join(f"<url><loc>{escape(root + path)}</loc></url>" for path in paths)
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             + urls + "\n</urlset>\n")

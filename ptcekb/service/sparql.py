@@ -16,7 +16,7 @@ import re
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -29,51 +29,17 @@ from ..syntax_limits import SyntaxRefused, check_sparql
 from . import description, worker_guard
 from .executor import Busy, Executor, Job, Limits, QueryTimeout, RemoteExecutor
 from .federation import materialise
+from .http import (CORS_HEADERS, TRUNCATED_HEADER, Operation, ProtocolError, error_response, method_not_allowed, preflight,
+                   read_operation, require_text)
+from .limits import MAX_QUERY_BYTES
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
 from .routing import Router
 
 log = logging.getLogger("ptcekb.service")
 
-MAX_QUERY_BYTES = 1 << 20  # 1 MiB: body of a POST to /sparql (and the query itself)
-TRUNCATED_HEADER = "X-PTCEKB-Truncated"
 QUERY_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 DESCRIPTION_REPRESENTATIONS = (*RDF_REPRESENTATIONS, HTML)
-
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": f"{TRUNCATED_HEADER}, Content-Type, Content-Length, Link, Vary",
-}
-
-
-class ProtocolError(Exception):
-    """An error answered as ``status`` with a readable one-line message (and CORS headers)."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(message.rstrip("\n") + "\n", status_code=status, media_type="text/plain; charset=utf-8",
-                    headers={**CORS_HEADERS, **(headers or {})})
-
-
-def preflight(request: Request, methods: tuple[str, ...]) -> Response:
-    """``OPTIONS``: a CORS preflight answer (any origin), or the plain list of allowed methods."""
-    headers = {**CORS_HEADERS, "Allow": ", ".join(methods)}
-    if request.headers.get("access-control-request-method"):
-        headers["Access-Control-Allow-Methods"] = ", ".join(methods)
-        headers["Access-Control-Allow-Headers"] = request.headers.get(
-            "access-control-request-headers", "Accept, Content-Type, Authorization")
-        headers["Access-Control-Max-Age"] = "86400"
-    return Response(status_code=204, headers=headers)
-
-
-def method_not_allowed(methods: tuple[str, ...]) -> Response:
-    return error_response(405, f"405: method not allowed here; allowed: {', '.join(methods)} "
-                               f"/ méthode non autorisée", {"Allow": ", ".join(methods)})
-
 
 def check_egress(text: str, remote: bool = False) -> None:
     """Fail closed where the workers cannot be kept off the network (worker_guard.py): any text that
@@ -97,95 +63,6 @@ def check_federation(analysis: Analysis, allowlist: tuple[str, ...]) -> None:
                 raise ProtocolError(400, f"{keyword} {shown} refused: federated queries are off on this endpoint "
                                          "unless PTCEKB_SERVICE_ALLOWLIST lists the endpoint / requêtes fédérées "
                                          "désactivées (PTCEKB_SERVICE_ALLOWLIST)")
-
-
-# --------------------------------------------------------------------------------------------
-# Reading a protocol request
-
-
-@dataclass
-class Operation:
-    text: str | None  # the query or update; None when the request carries none
-    params: list[tuple[str, str]]  # URL and form parameters (in order, repeatable)
-
-    def all(self, name: str) -> list[str]:
-        return [v for k, v in self.params if k == name]
-
-    def one(self, name: str) -> str | None:
-        values = self.all(name)
-        if len(values) > 1:
-            raise ProtocolError(400, f"more than one '{name}' parameter / plusieurs paramètres '{name}'")
-        return values[0] if values else None
-
-
-def content_type(request: Request) -> tuple[str, dict[str, str]]:
-    header = request.headers.get("content-type", "")
-    media, *parameters = [p.strip() for p in header.split(";")]
-    params = {}
-    for p in parameters:
-        name, _, value = p.partition("=")
-        params[name.strip().lower()] = value.strip().strip('"')
-    return media.lower(), params
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 beyond ``limit`` bytes (announced or actually sent)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ProtocolError(413, f"request body larger than {limit} bytes / corps de requête trop grand")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ProtocolError(413, f"request body larger than {limit} bytes / corps de requête trop grand")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _utf8(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProtocolError(400, f"{what} is not valid UTF-8 / n'est pas en UTF-8") from None
-
-
-async def read_operation(request: Request, name: str, direct_type: str, limit: int) -> Operation:
-    """The ``query`` (or ``update``) of a GET or POST, with the parameters of the URL and the form."""
-    params = request.query_params.multi_items()  # parsed once per request, by Starlette
-    if request.method in ("GET", "HEAD"):
-        if name == "update":
-            raise ProtocolError(400, "updates are sent with POST / les mises à jour se font par POST")
-        operation = Operation(None, params)
-        operation.text = operation.one(name)
-        if operation.text is not None and len(operation.text.encode()) > limit:
-            raise ProtocolError(413, f"{name} larger than {limit} bytes")
-        return operation
-    media, options = content_type(request)
-    charset = options.get("charset", "utf-8").lower()
-    if media not in ("application/x-www-form-urlencoded", direct_type):
-        raise ProtocolError(415, f"a POST to this endpoint must be application/x-www-form-urlencoded or {direct_type}"
-                                 f", not {media or 'without Content-Type'} / type de contenu non pris en charge")
-    if charset not in ("utf-8", "utf8"):
-        raise ProtocolError(415, f"charset {charset} not supported: send UTF-8 / encodage non pris en charge")
-    body = await read_body(request, limit)
-    if media == direct_type:
-        operation = Operation(_utf8(body, name), params)
-        if operation.all(name):
-            raise ProtocolError(400, f"'{name}' given both in the body and in the URL")
-        return operation
-    try:
-        form = parse_qsl(_utf8(body, "form body"), keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:  # percent-escapes that decode to invalid UTF-8
-        raise ProtocolError(400, "the form body is not valid UTF-8 once decoded / le formulaire n'est pas en UTF-8") from None
-    operation = Operation(None, params + form)
-    operation.text = operation.one(name)
-    return operation
-
-
-def require_text(operation: Operation, name: str) -> str:
-    if operation.text is None or not operation.text.strip():
-        raise ProtocolError(400, f"missing or empty '{name}' parameter / paramètre '{name}' manquant ou vide")
-    return operation.text
 
 
 ANALYSIS_ON_LOOP = 16 << 10  # texts longer than this are analysed in a thread: ~1 µs a byte, 1 s for 1 MiB
@@ -231,7 +108,7 @@ def choose_formats(request: Request, operation: Operation, form: str | None) -> 
     return negotiate(accept, RESULTS_REPRESENTATIONS), negotiate(accept, GRAPH_REPRESENTATIONS)
 
 
-def not_acceptable(kind: str) -> ProtocolError:
+def results_not_acceptable(kind: str) -> ProtocolError:
     offers = RESULTS_REPRESENTATIONS if kind in ("SELECT", "ASK") else GRAPH_REPRESENTATIONS
     types = ", ".join(dict.fromkeys(r.media_type for r in offers))
     return ProtocolError(406, f"406: no acceptable format for {kind} results; this endpoint offers {types} "
@@ -245,7 +122,7 @@ def not_acceptable(kind: str) -> ProtocolError:
 @asynccontextmanager
 async def lifespan(app):
     settings, kb = app.state.settings, app.state.kb
-    limits = Limits.from_env(settings.query_timeout)
+    limits = Limits.from_settings(settings)
     missing = await asyncio.to_thread(worker_guard.probe)
     if missing is not None:
         log.warning("the worker processes cannot be kept off the network here (%s): SERVICE and LOAD are refused "
@@ -309,9 +186,9 @@ async def _sparql(request: Request) -> Response:
     analysis = await checked_analysis(text)
     solutions_rep, graph_rep = choose_formats(request, operation, analysis.form)
     if analysis.form in ("SELECT", "ASK") and solutions_rep is None:
-        raise not_acceptable(analysis.form)
+        raise results_not_acceptable(analysis.form)
     if analysis.form in ("CONSTRUCT", "DESCRIBE") and graph_rep is None:
-        raise not_acceptable(analysis.form)
+        raise results_not_acceptable(analysis.form)
     wants_html = HTML in (solutions_rep, graph_rep) and (
         (analysis.form in ("SELECT", "ASK") and solutions_rep is HTML)
         or (analysis.form in ("CONSTRUCT", "DESCRIBE") and graph_rep is HTML))
@@ -352,7 +229,7 @@ async def _sparql(request: Request) -> Response:
                             {"Retry-After": "5"}) from None
     elapsed = time.monotonic() - started
     if reply.status == 406:
-        raise not_acceptable(reply.message)
+        raise results_not_acceptable(reply.message)
     if reply.status != 200:
         if wants_html or (reply.kind == "" and (solutions_rep is HTML and graph_rep is HTML)):
             return page(request, text, error=reply.message, status=reply.status)

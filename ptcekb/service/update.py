@@ -28,14 +28,14 @@ from .federation import materialise
 from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
 from .update_dataset import DatasetError, apply_dataset
 from .update_worker import Outcome, Write
-from .sparql import (ANALYSIS_ON_LOOP, CORS_HEADERS, ProtocolError, check_egress, check_federation, checked_analysis, content_type, error_response,
-                     method_not_allowed, preflight, read_body, read_operation, require_text)
+from .http import (CORS_HEADERS, ProtocolError, content_type, error_response, method_not_allowed, preflight, read_body,
+                   read_operation, require_text)
+from .limits import MAX_STORE_BYTES, MAX_UPDATE_BYTES
+from .sparql import ANALYSIS_ON_LOOP, check_egress, check_federation, checked_analysis
 from .routing import Router
 
 router = Router()
 
-MAX_UPDATE_BYTES = 16 << 20  # 16 MiB
-MAX_STORE_BYTES = 128 << 20  # 128 MiB per Graph Store Protocol upload
 UPDATE_METHODS = ("POST", "OPTIONS")
 STORE_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS")
 

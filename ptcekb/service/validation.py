@@ -16,6 +16,8 @@ from ..labels import pick
 from ..remote import open_store
 from ..store import StoreLocation
 from ..validate import context_for, graph_of, render_html, render_rdf, validate
+from .http import ProtocolError, error_response, read_body
+from .limits import UPLOAD_LIMIT
 from .negotiation import Representation, negotiate
 from . import worker_guard
 from .pagequery import Missing
@@ -34,7 +36,6 @@ async def lifespan(app):
 
 router = APIRouter(lifespan=lifespan)
 
-UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes; 413 beyond
 REPORTS = (
     Representation("text/html", "html", None),
     Representation("text/turtle", "ttl", ox.RdfFormat.TURTLE),
@@ -48,10 +49,6 @@ INPUT_TYPES = {
 }
 
 
-class PayloadTooLarge(UserError):
-    pass
-
-
 def _lang(request: Request) -> str:
     lang = request.query_params.get("lang")
     if lang in ("fr", "en"):
@@ -63,7 +60,7 @@ def _lang(request: Request) -> str:
 def _respond(request: Request, report) -> Response:
     representation = negotiate(request.headers.get("accept"), REPORTS)
     if representation is None:
-        return Response("406: text/html, text/turtle or application/ld+json\n", status_code=406)
+        return error_response(406, "406: text/html, text/turtle or application/ld+json", {"Vary": "Accept"})
     headers = {"Vary": "Accept, Accept-Language"}
     if representation.rdf_format is None:
         return HTMLResponse(render_html(report, _lang(request)), headers=headers)
@@ -100,8 +97,6 @@ async def validate_form(request: Request, ptce: str | None = None) -> Response:
 # upload: 240 s by default); the pages then say the summary could not be computed in time.
 
 SUMMARY_TIMEOUT_FACTOR = 4
-_summaries: dict[str, "_SummaryRun"] = {}  # build directory name -> its run
-_summaries_lock = threading.Lock()
 
 
 def summarise_knowledge_base(settings) -> dict[str, dict]:
@@ -139,7 +134,8 @@ class _SummaryRun:
         ctx = multiprocessing.get_context("spawn")
         receiver, sender = ctx.Pipe(duplex=False)
         self.result: dict | Missing | None = None  # None while it runs
-        confinement = Confinement.for_workers(network_guard=not settings.store_url and worker_guard.probe() is None)
+        confinement = Confinement.for_workers(network_guard=not settings.store_url and worker_guard.probe() is None,
+                                              settings=settings)
         self.process = ctx.Process(target=_summarise_into, args=(settings, sender, confinement), daemon=True,
                                    name="ptcekb-compliance")
         self.process.start()
@@ -170,12 +166,7 @@ class _SummaryRun:
 def compliance_for(kb, ptce: str) -> dict | Missing | None:
     """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, ``Missing`` when
     it could not be computed (in time), None if not a PTCE. A failed run is tried again next build."""
-    build = kb.build
-    with _summaries_lock:
-        run = _summaries.get(build)
-        if run is None:
-            _summaries.clear()
-            run = _summaries[build] = _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout)
+    run = kb.cached("compliance", lambda: _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout))
     if run.result is None:
         return {"pending": True}
     return run.result if isinstance(run.result, Missing) else run.result.get(ptce)
@@ -208,15 +199,14 @@ async def validate_upload(request: Request) -> Response:
                 name = upload.filename or "upload"
             rdf_format = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1].lower()) if "." in name else None
         else:
-            body = await _read_limited(request)
+            body = await read_body(request, UPLOAD_LIMIT)
             name, rdf_format = "body", INPUT_TYPES.get(content_type)
-    except PayloadTooLarge:
+    except ProtocolError:  # read_body's one refusal: past UPLOAD_LIMIT
         return _too_large()
     if len(body) > UPLOAD_LIMIT:
         return _too_large()
     if rdf_format is None:
-        return Response(f"415: send Turtle, TriG, JSON-LD, RDF/XML or N-Triples ({', '.join(INPUT_TYPES)})\n",
-                        status_code=415, media_type="text/plain; charset=utf-8")
+        return error_response(415, f"415: send Turtle, TriG, JSON-LD, RDF/XML or N-Triples ({', '.join(INPUT_TYPES)})")
     if not body.strip():
         raise UserError("empty document / document vide")
     # issue 10: parsing and pySHACL run in a worker process under a time limit (validation_worker.py)
@@ -227,16 +217,6 @@ async def validate_upload(request: Request) -> Response:
     return _respond(request, report)
 
 
-async def _read_limited(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > UPLOAD_LIMIT:
-            raise PayloadTooLarge("too large")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _too_large() -> Response:
-    return Response(f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
-                    f"{UPLOAD_LIMIT // (1024 * 1024)} Mo\n", status_code=413, media_type="text/plain; charset=utf-8")
+    return error_response(413, f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
+                               f"{UPLOAD_LIMIT // (1024 * 1024)} Mo")

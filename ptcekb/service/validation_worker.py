@@ -3,9 +3,10 @@
 Parsing and pySHACL are pure-Python CPU work: run in the server process they hold its GIL, and
 every other request waits behind them; and a thread cannot be stopped. One spawned worker process
 per published build keeps the build's validation context loaded and validates uploads one at a
-time; an upload past the time limit is stopped by killing that process (a new one starts on the
-next upload), so the service answers 504 and goes on. Uploads queued behind the stopped one are
-answered 503 (retry). Reports come back pickled and are rendered in the server.
+time; an upload past the time limit is stopped by killing that process (pebble's ProcessPool
+cancels a running task that way and starts a new worker), so the service answers 504 and goes on;
+uploads queued behind it are validated by the new worker. Reports come back pickled and are
+rendered in the server.
 
 The worker confines itself before its first upload (worker_guard.py): it dies with the server, its
 memory is capped (``PTCEKB_WORKER_MEMORY``) and, with a local store, it cannot open a network socket
@@ -17,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pyoxigraph as ox
+from pebble import ProcessExpired, ProcessPool
 
 from ..config import Settings
 from ..errors import UserError
@@ -29,13 +29,9 @@ from ..ingest.rdf_files import parse_bytes
 from ..remote import open_store
 from ..validate import Report, context_for, graph_of, validate
 from . import worker_guard
+from .limits import UPLOAD_TRIPLE_LIMIT
 from .worker_guard import Confinement
 
-# pySHACL's time grows with the triples (about 30 s for the 11,000 triples of all the curated PTCEs,
-# 20 s for 50,000 unrelated triples on 2 cores): a 10 MB file could hold minutes of work. Entities,
-# nesting (Oxigraph's RDF/XML parser: 1 s at depth 5,000, 35 s at 20,000) are refused before parsing
-# by syntax_limits, as on every path that parses.
-UPLOAD_TRIPLE_LIMIT = 50_000
 
 
 class ValidationPool:
@@ -44,46 +40,34 @@ class ValidationPool:
     def __init__(self):
         self._lock = threading.Lock()
         self._build: str | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPool | None = None
         self._memory: int | None = None
 
-    def _current(self, build: str, remote: bool) -> ProcessPoolExecutor:
+    def _current(self, settings: Settings, build: str, remote: bool) -> ProcessPool:
         with self._lock:
             if self._pool is None or self._build != build:
-                self._stop()
-                confinement = Confinement.for_workers(network_guard=not remote and worker_guard.probe() is None)
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=worker_guard.enter, initargs=(confinement,))
+                if self._pool is not None:  # a previous build's: its uploads finish, then it ends
+                    self._pool.close()
+                    threading.Thread(target=self._pool.join, daemon=True, name="ptcekb-validation-end").start()
+                confinement = Confinement.for_workers(network_guard=not remote and worker_guard.probe() is None,
+                                                      settings=settings)
+                self._pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"),
+                                         initializer=worker_guard.enter, initargs=(confinement,))
                 self._memory = confinement.memory
                 self._build = build
             return self._pool
 
-    def _stop(self, kill: bool = False) -> None:
-        if self._pool is None:
-            return
-        if kill:  # the only way to stop a running task: its process (no public API for it)
-            for process in list(getattr(self._pool, "_processes", {}).values()):
-                process.kill()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = None
-
     async def validate(self, settings: Settings, build: str, directory: Path | None, body: bytes,
                        extension: str, name: str, timeout: float) -> Report:
-        pool = self._current(build, remote=directory is None)
-        future = asyncio.get_running_loop().run_in_executor(
-            pool, validate_upload, settings, build, directory, body, extension, name)
+        pool = self._current(settings, build, remote=directory is None)
+        task = pool.schedule(validate_upload, args=(settings, build, directory, body, extension, name))
         try:
-            return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            with self._lock:
-                if self._pool is pool:
-                    self._stop(kill=True)
+            return await asyncio.wait_for(asyncio.wrap_future(task), timeout)
+        except asyncio.TimeoutError:  # the time limit counts the wait in the queue too
+            task.cancel()  # pebble kills the worker if the upload is running, and starts another
             raise UserError(f"validation stopped after {timeout:g} s (PTCEKB_VALIDATION_TIMEOUT): send a smaller "
                             f"description / validation arrêtée après {timeout:g} s", http_status=504) from None
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:
-                    self._stop()
+        except ProcessExpired:  # the worker died under this upload (pebble starts another)
             shown = worker_guard.human(self._memory) if self._memory else "its memory"
             raise UserError(f"the validation worker stopped: this upload may have needed more than {shown} "
                             f"(PTCEKB_WORKER_MEMORY), or another upload's time limit stopped it; retry with a smaller "
@@ -94,8 +78,12 @@ class ValidationPool:
                             http_status=507) from None
 
     def close(self) -> None:
+        """Stop the worker now, a running upload included (the server stops)."""
         with self._lock:
-            self._stop(kill=True)
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            pool.join()
 
 
 def validate_upload(settings: Settings, build: str, directory: Path | None, body: bytes, extension: str,

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 from ..docs import render_ontology
 from ..namespaces import CC_BY
-from .documents import Document, choose, language, not_acceptable
+from .documents import Document, choose, language
+from .http import document_not_acceptable
 from .negotiation import HTML
 from .routing import Router
 
@@ -24,7 +25,7 @@ router = Router()
 def ontology(request: Request, suffix: str | None = None) -> Response:
     representation = choose(request, suffix)
     if representation is None:
-        return not_acceptable()
+        return document_not_acceptable()
     kb = request.app.state.kb
     store = kb.store()
     lang = language(request)

@@ -10,7 +10,7 @@ and the update worker (update_worker.py) do first, before they read any request:
   while any worker held them, neither helper noticed the server's death (the forkserver exits when
   that pipe hits EOF, the tracker when every write end of its pipe is closed), so the forkserver kept
   living, and with it (it is their parent) the workers; ``kill -9`` of the server left them all.
-* **a memory cap** — ``RLIMIT_AS`` of ``PTCEKB_WORKER_MEMORY`` bytes (default ``DEFAULT_MEMORY``):
+* **a memory cap** — ``RLIMIT_AS`` of ``PTCEKB_WORKER_MEMORY`` bytes (config.py, default 2 GiB):
   a query that grows past it fails in its worker only, which is then replaced; the server says so.
 * **no network** — a seccomp filter: ``socket()`` fails with EPERM for every address family but
   AF_UNIX (multiprocessing's pipes), ``connect()`` always, and io_uring (which can create sockets
@@ -41,45 +41,16 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-GiB = 1 << 30
-# Each worker's address space. 2 GiB: the default pool is 2 query workers, up to 6 on demand
-# (PTCEKB_QUERY_WORKERS_MAX), plus one validation and one update worker: 8 × 2 GiB = 16 GiB at the
-# very worst, which leaves the server and the page cache room on a 24 GiB machine. A worker that has
-# opened the store read-only and answered queries maps ~0.5 GiB of address space (RocksDB, thread
-# stacks, malloc arenas; docs/operations.md), so 2 GiB leaves ~1.5 GiB to a query.
-DEFAULT_MEMORY = 2 * GiB
-MINIMUM_MEMORY = 256 << 20  # below this a worker cannot even import pyoxigraph and open a store
-MEMORY_ENV = "PTCEKB_WORKER_MEMORY"
-GUARD_ENV = "PTCEKB_NETWORK_GUARD"
+if TYPE_CHECKING:
+    from ..config import Settings
+
 CONFINEMENT_FAILED = 70  # the exit code of a worker that could not install a required guard
-
-_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 class GuardUnavailable(Exception):
     """The network filter cannot be installed here (the reason is the message)."""
-
-
-def parse_size(text: str) -> int:
-    """``"2G"`` → 2147483648: bytes, with an optional K, M, G or T suffix (powers of 1024; ``KiB``… too)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
-    if not match:
-        raise ValueError(f"{MEMORY_ENV} must be a size in bytes with an optional K, M or G suffix (e.g. 2G), "
-                         f"not {text!r}")
-    return int(float(match.group(1)) * _SUFFIXES[match.group(2)])
-
-
-def worker_memory(environ=None) -> int:
-    """The memory cap of each worker, in bytes (``PTCEKB_WORKER_MEMORY``)."""
-    value = (os.environ if environ is None else environ).get(MEMORY_ENV, "").strip()
-    if not value:
-        return DEFAULT_MEMORY
-    size = parse_size(value)
-    if size < MINIMUM_MEMORY:
-        raise ValueError(f"{MEMORY_ENV} must be at least {MINIMUM_MEMORY >> 20}M (a worker needs that much to "
-                         f"start), not {value!r}")
-    return size
 
 
 def human(size: int) -> str:
@@ -222,8 +193,6 @@ def deny_network() -> None:
     """Install the filter on every thread of this process (irreversible; inherited by children)."""
     if sys.platform != "linux":
         raise GuardUnavailable(f"seccomp is Linux only (this is {sys.platform})")
-    if os.environ.get(GUARD_ENV, "").strip().lower() in ("off", "0", "no", "false"):
-        raise GuardUnavailable(f"{GUARD_ENV}=off")
     machine = platform.machine()
     if machine not in _ARCHES:
         raise GuardUnavailable(f"no seccomp filter written for the {machine} architecture")
@@ -276,8 +245,15 @@ class Confinement:
     forkserver_child: bool = False
 
     @classmethod
-    def for_workers(cls, network_guard: bool, forkserver_child: bool = False, environ=None) -> "Confinement":
-        return cls(os.getpid(), worker_memory(environ), network_guard, forkserver_child)
+    def for_workers(cls, network_guard: bool, forkserver_child: bool = False,
+                    settings: Settings | None = None) -> "Confinement":
+        """Built in the server: the memory cap is its ``PTCEKB_WORKER_MEMORY`` (the worker reads no variable)."""
+        if settings is None:
+            from ..config import Settings  # here, not at the top: the workers' forkserver preloads this module
+
+            settings = Settings.from_env()
+        memory = settings.worker_memory
+        return cls(os.getpid(), memory, network_guard, forkserver_child)
 
 
 def enter(confinement: Confinement) -> None:
@@ -325,6 +301,11 @@ def probe() -> str | None:
 
     Tried in a child process: a filter cannot be removed, and the server must keep its network."""
     global _probed
+    if _probed is False:
+        from ..config import Settings  # here, not at the top: the workers' forkserver preloads this module
+
+        if not Settings.from_env().network_guard:
+            _probed = "PTCEKB_NETWORK_GUARD=off"
     if _probed is False:
         try:
             result = subprocess.run([sys.executable, "-m", __name__, "--probe"], capture_output=True, text=True,

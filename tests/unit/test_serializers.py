@@ -1,4 +1,4 @@
-"""The SPARQL result serializers of the query workers (ptcekb/service/executor.py), read back by pyoxigraph."""
+"""The SPARQL result serializers of the query workers (ptcekb/service/serializers.py, run by executor.run_job), read back by pyoxigraph."""
 
 from __future__ import annotations
 

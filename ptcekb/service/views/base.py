@@ -87,7 +87,7 @@ class Page:
 
     def section(self, name: str, compute: Callable[[], Any], fallback: Any = None) -> Any:
         """``compute()``; or, when one of its queries had no answer in time, ``fallback``, and the
-        section ``name`` (a word of i18n.py) is listed in ``missing``: the page says so."""
+        section ``name`` (a word of ptcekb/i18n.py) is listed in ``missing``: the page says so."""
         if self.queries is None:
             return compute()
         return self.queries.section(name, compute, fallback)

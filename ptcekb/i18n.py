@@ -1,12 +1,12 @@
-"""The words of the HTML pages, in French (first) and English."""
+"""Every word the knowledge base shows in French (first) and English: the HTML pages (service/), the
+validation reports (validate.py), the static documentation (templating.py). One table, at the bottom
+layer, so that each can import it."""
 
 from __future__ import annotations
 
 from typing import Callable
-from urllib.parse import parse_qsl
 
 LANGUAGES = ("fr", "en")
-COOKIE = "ptcekb_lang"  # remembers the language chosen with the switch (?lang=), for a year
 
 WORDS: dict[str, tuple[str, str]] = {
     "kb": ("Base de connaissances des PTCE", "PTCE knowledge base"),
@@ -101,6 +101,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "browse": ("Parcourir", "Browse"),
     "not_found": ("Ressource inconnue", "Unknown resource"),
     "not_found_text": ("La base ne connaît pas cette IRI.", "The knowledge base does not know this IRI."),
+    # the validation reports (validate.py: report_words)
+    "report_ptce": ("PTCE", "PTCE"),
+    "report_none": ("Données sans PTCE", "Data outside any PTCE"),
+    "report_ok": ("conforme à l'article 9", "conforms to article 9"),
+    "report_ko": ("non conforme à l'article 9", "does not conform to article 9"),
+    "report_violation": ("Violation", "Violation"),
+    "report_warning": ("Avertissement", "Warning"),
+    "report_info": ("Information", "Info"),
+    "report_node": ("Nœud", "Node"),
+    "report_value": ("Valeur", "Value"),
+    "report_hint": ("Pour corriger", "To fix"),
+    "report_no_ptce": ("Aucun PTCE (ptce:PTCE) dans les données.", "No PTCE (ptce:PTCE) in the data."),
+    "report_summary": ("{v} violation(s), {w} avertissement(s), {i} information(s)", "{v} violation(s), {w} warning(s), {i} info(s)"),
 }
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -125,24 +138,7 @@ def translator(lang: str) -> Callable[[str], str]:
     return t
 
 
-class LanguageCookie:
-    """Pure-ASGI middleware: a request with ``?lang=fr|en`` gets the choice remembered in a cookie,
-    so the next pages (``documents.language``) keep that language without the parameter."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        query = scope.get("query_string", b"")
-        asked = dict(parse_qsl(query.decode("latin-1"))).get("lang") if b"lang=" in query else None
-        if asked not in LANGUAGES:
-            return await self.app(scope, receive, send)
-        cookie = f"{COOKIE}={asked}; Path=/; Max-Age=31536000; SameSite=Lax".encode()
-
-        async def remember(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
-            await send(message)
-        await self.app(scope, receive, remember)
+def report_words(lang: str) -> dict[str, str]:
+    """The words of a validation report in ``lang``, by their short name (``ok``, ``violation``…)."""
+    index = 1 if lang == "en" else 0
+    return {key.removeprefix("report_"): pair[index] for key, pair in WORDS.items() if key.startswith("report_")}
