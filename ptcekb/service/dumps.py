@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from ..errors import UserError
+from ..files import replaced_atomically
 from ..namespaces import DCAT, DCTERMS, LICENCE_OUVERTE, PREFIXES, RDF
 from .documents import choose, language
 from .http import CORS_HEADERS, document_not_acceptable, error_response
@@ -71,12 +71,8 @@ def dump_file(kb, dump: Dump) -> tuple[Path, str]:
         if target.exists():
             return target, build
         cache.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + f".{os.getpid()}.partial")
-        try:
+        with replaced_atomically(target) as partial:
             dump.write(store, partial)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
         for other in cache.glob("*" + dump.name):  # dumps of builds no longer served
             if other != target:
                 other.unlink(missing_ok=True)
