@@ -15,6 +15,7 @@ from ``named_graphs`` and from the union default graph.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import IO, Iterable, Iterator
@@ -87,11 +88,14 @@ class RemoteStore:
             served = [g.value for g in self.named_graphs()]
             params += [("default-graph-uri", g) for g in served] + [("named-graph-uri", g) for g in served]
         form = analyse(prologue + query).form
-        if form in ("CONSTRUCT", "DESCRIBE"):
-            body = self._post(self.query_url, prologue + query, params, GRAPH_TYPES)
-            return iter(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
-        return ox.parse_query_results(self._post(self.query_url, prologue + query, params, SELECT_TYPES),
-                                      format=ox.QueryResultsFormat.JSON)
+        try:
+            if form in ("CONSTRUCT", "DESCRIBE"):
+                body = self._post(self.query_url, prologue + query, params, GRAPH_TYPES)
+                return iter(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+            return ox.parse_query_results(self._post(self.query_url, prologue + query, params, SELECT_TYPES),
+                                          format=ox.QueryResultsFormat.JSON)
+        except SyntaxError as exc:
+            raise SyntaxError(_in_the_query(str(exc), prologue.count("\n"))) from None
 
     def quads_for_pattern(self, subject=None, predicate=None, obj=None, graph_name=None) -> Iterator[ox.Quad]:
         """Like ``pyoxigraph.Store.quads_for_pattern``, except for blank nodes: in a SPARQL query a
@@ -186,6 +190,18 @@ def _sibling(url: str, name: str) -> str:
     path = parts.path.rstrip("/")
     parent = path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in ("query", "sparql") else path
     return urlunsplit((parts.scheme, parts.netloc, f"{parent}/{name}", "", ""))
+
+
+_REFUSED = re.compile(r"the remote store refused the request: error at (\d+):(\d+): ")
+
+
+def _in_the_query(message: str, prologue_lines: int) -> str:
+    """An engine's syntax error about the query sent (prologue included), as the engine would say it
+    of the client's query, so that it reads as on a local store (messages.syntax_error_message)."""
+    found = _REFUSED.match(message)
+    if not found or int(found.group(1)) <= prologue_lines:
+        return message
+    return f"error at {int(found.group(1)) - prologue_lines}:{found.group(2)}: " + message[found.end():]
 
 
 def remote_store(settings, timeout: float | None = None) -> RemoteStore:

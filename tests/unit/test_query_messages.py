@@ -54,3 +54,13 @@ def test_readable_terms_for_tables():
     assert readable_term(ox.NamedNode("https://w3id.org/ptce/def#PTCE")) == "ptce:PTCE"
     assert readable_term(ox.NamedNode("http://example.org/a/b")) == "<http://example.org/a/b>"
     assert readable_term(ox.Literal("Lyon", language="fr")) == "Lyon@fr" and readable_term(None) == ""
+
+
+def test_a_remote_engines_refusal_reads_as_a_local_one():
+    """The remote store sends the query behind a prologue of PREFIX lines: lines are counted in the client's query."""
+    from ptcekb.remote import _in_the_query
+
+    engine = "the remote store refused the request: error at 3:20: expected one of Prefix not found, ['%']"
+    message = syntax_error_message(_in_the_query(engine, 2), "ASK { ?r a nowhere:Region }")
+    assert message.startswith("SPARQL syntax error at line 1, column 20") and "'nowhere:' is not declared" in message
+    assert _in_the_query("something else", 2) == "something else"
