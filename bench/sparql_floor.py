@@ -18,7 +18,9 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
-from ptcekb.service.i18n import LanguageCookie
+from ptcekb.service.addressing import PublicAddress
+from ptcekb.service.documents import LanguageCookie
+from ptcekb.service.http_protocol import protocol
 from ptcekb.service.security import SecurityMiddleware
 
 EMPTY = {
@@ -51,6 +53,7 @@ def with_fastapi() -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"])  # as ptcekb.service.app
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(LanguageCookie)
+    app.add_middleware(PublicAddress)
     return app
 
 
@@ -61,8 +64,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--fastapi", action="store_true", help="FastAPI with ptcekb's middleware, not bare ASGI")
     args = parser.parse_args()
+    # the FastAPI floor also speaks HTTP through ptcekb's protocol (a deadline on request heads)
+    options = {"http": protocol(10.0)} if args.fastapi else {}
     uvicorn.run(with_fastapi() if args.fastapi else bare, host="127.0.0.1", port=args.port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, **options)
 
 
 if __name__ == "__main__":
