@@ -51,7 +51,7 @@ def with_fastapi() -> FastAPI:
         return Response(EMPTY[media], media_type=media.decode())
 
     app.add_middleware(CORSMiddleware, allow_origins=["*"])  # as ptcekb.service.app
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(SecurityMiddleware, timeout=30.0)  # PTCEKB_BODY_TIMEOUT's default
     app.add_middleware(LanguageCookie)
     app.add_middleware(PublicAddress)
     return app
