@@ -190,23 +190,20 @@ def _body_format(request: Request) -> str:
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
                   summary="Graph Store Protocol (bearer token; off unless PTCEKB_UPDATE_TOKEN is set)")
 async def graph_store(request: Request) -> Response:
-    try:
-        authorize(request)
-        graph = _target(request)
-        if request.app.state.kb.remote is not None:
-            raise ProtocolError(501, "501: with a remote store, use the engine's own Graph Store endpoint "
-                                     f"({request.app.state.kb.remote.store_url}) / utiliser le point d'accès du moteur")
-        return await _graph_store(request, graph)
-    except ProtocolError as exc:
-        return error_response(exc.status, exc.message, exc.headers)
+    return await _graph_store_named(request, _target)
 
 
 @router.api_route("/store/{path:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
                   summary="Graph Store Protocol, direct identification: the graph whose IRI is this URL (bearer token)")
 async def graph_store_direct(request: Request, path: str) -> Response:
+    return await _graph_store_named(request, _direct_target)
+
+
+async def _graph_store_named(request: Request, target) -> Response:
+    """A Graph Store request whose graph ``target(request)`` names (indirectly or directly)."""
     try:
         authorize(request)
-        graph = _direct_target(request)
+        graph = target(request)
         if request.app.state.kb.remote is not None:
             raise ProtocolError(501, "501: with a remote store, use the engine's own Graph Store endpoint "
                                      f"({request.app.state.kb.remote.store_url}) / utiliser le point d'accès du moteur")
