@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from .namespaces import PREFIXES
 
 _PN_CHARS_BASE = ("A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
@@ -330,3 +332,19 @@ def service_blocks(text: str) -> list[ServiceBlock]:
 def declared_prefixes(text: str) -> dict[str, str]:
     """The ``PREFIX`` declarations of a query (the prologue a SERVICE sub-query needs)."""
     return analyse(text).declared
+
+
+def bind_iris(text: str, iris: dict[str, str]) -> str:
+    """``text`` with each variable ``$name`` / ``?name`` of ``iris`` replaced by that IRI, written as
+    an IRI reference. The service's own page queries take their resource this way: the queries go to
+    query workers or to a remote engine as text, so the engine's pre-binding (pyoxigraph's
+    ``substitutions=``) cannot travel with them. Only variable tokens are replaced (never inside a
+    string, an IRI or a comment), and each IRI is checked by pyoxigraph first (``ValueError`` if it
+    is not one), so a resource's IRI can never change the query's structure."""
+    written = {name: str(ox.NamedNode(iri)) for name, iri in iris.items()}
+    pieces, position = [], 0
+    for kind, value, start, end in _tokens(text):
+        if kind == "var" and value[1:] in written:
+            pieces += [text[position:start], written[value[1:]]]
+            position = end
+    return "".join(pieces) + text[position:]

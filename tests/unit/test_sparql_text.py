@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from ptcekb.namespaces import PREFIXES
-from ptcekb.sparql_text import analyse, declared_prefixes, service_blocks
+import pyoxigraph as ox
+import pytest
+
+from ptcekb.sparql_text import analyse, bind_iris, declared_prefixes, service_blocks
 
 
 def test_query_form_and_dataset_clause():
@@ -45,3 +48,20 @@ def test_service_blocks_are_the_outermost_ones_with_their_pattern():
 
 def test_declared_prefixes():
     assert declared_prefixes("PREFIX a: <http://a/> prefix : <http://b/> SELECT * {}") == {"a": "http://a/", "": "http://b/"}
+
+
+def test_bound_iris_replace_variables_only_and_the_engine_reads_the_same_query():
+    text = 'SELECT ?p WHERE { $this ?p "$this" . ?s <http://x/$this> ?thisToo # $this\n FILTER(?o != ?this) }'
+    bound = bind_iris(text, {"this": "http://example.org/a"})
+    assert bound == ('SELECT ?p WHERE { <http://example.org/a> ?p "$this" . ?s <http://x/$this> ?thisToo # $this\n'
+                     ' FILTER(?o != <http://example.org/a>) }')
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://x/$this"), ox.Literal("$this")))
+    assert [s["p"].value for s in store.query(bind_iris('SELECT ?p { $this ?p "$this" }', {"this": "http://example.org/a"}))] \
+        == ["http://x/$this"]
+
+
+@pytest.mark.parametrize("iri", ["http://a> } DROP ALL #", "http://a b", "no-scheme", "http://a/\"x"])
+def test_a_value_that_is_not_an_iri_is_never_written_into_a_query(iri):
+    with pytest.raises(ValueError):
+        bind_iris("SELECT * { $this ?p ?o }", {"this": iri})

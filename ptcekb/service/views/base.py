@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from ...describe import Description, document_of
 from ...labels import Labeller, Link
 from ...namespaces import PREFIXES, RDF
+from ...sparql_text import bind_iris
 
 if TYPE_CHECKING:
     from ..pagequery import Budget
@@ -65,11 +66,8 @@ class Page:
         return list(found)
 
     def _text(self, query: str, iris: dict[str, str]) -> str:
-        """The query over the union of the graphs; ``$this`` and ``$name`` are replaced by IRIs."""
-        text = query.replace("$this", f"<{self.iri}>")
-        for name, value in iris.items():
-            text = text.replace("$" + name, f"<{value}>")
-        return SPARQL_PREFIXES + text
+        """The query over the union of the graphs, ``$this`` and each ``$name`` bound to their IRIs."""
+        return SPARQL_PREFIXES + bind_iris(query, {"this": self.iri, **iris})
 
     def ask(self, query: str, **iris: str) -> bool:
         """Raises ``pagequery.Unanswered`` when the query had no answer in time (see ``section``)."""

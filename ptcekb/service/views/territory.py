@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ...namespaces import IGEO, PTCE, RDF
+from ...sparql_text import bind_iris
 from .base import Page, view
 
 # From the largest unit to the smallest: the order of a hierarchy's breadcrumb.
@@ -53,7 +54,7 @@ def territory(page: Page) -> dict:
         "ptces": page.section("ptces", lambda: ptces_of_territory(page)),
         "ess": page.section("ess_here", lambda: [page.link(r["org"]) for r in page.rows(ess_query)]),
         "ess_limit": ESS_SAMPLE,
-        "ess_query_url": "/sparql?query=" + quote(ess_query.replace("$this", f"<{page.iri}>").replace(f"LIMIT {ESS_SAMPLE}", "")),
+        "ess_query_url": "/sparql?query=" + quote(bind_iris(ess_query, {"this": page.iri}).replace(f"LIMIT {ESS_SAMPLE}", "")),
     }
 
 
