@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import yaml
 
 from conftest import ROOT, UPSTREAM, ptcekb
+from ptcekb.config import Settings
+from ptcekb.ingest import BuildContext
+from ptcekb.ingest.cog import commune_index
+from ptcekb.ingest.ptce import SOURCE as ptce_source, commune_aliases
 
 BASE = "https://w3id.org/ptce/"
 PREFIXES = """PREFIX igeo: <http://rdf.insee.fr/def/geo#> PREFIX ptce: <https://w3id.org/ptce/def#>
@@ -87,11 +94,107 @@ def test_the_snapshot_is_regenerated_identically(tmp_path):
     assert output.read_bytes() == (ROOT / "data" / "reference" / "cog-2026.json.gz").read_bytes()
 
 
-def test_unresolvable_communes_are_reported_not_guessed(tmp_path):
+def test_the_curated_data_builds_without_warnings(tmp_path):
+    """Every commune of the curated data resolves (merged and renamed communes included): the build
+    has nothing to report."""
     result = ptcekb("build", "--store", str(tmp_path / "s"))
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("ptcekb: warning:")]
-    assert any("La Chapelle-aux-Pots" in w and "not found" in w for w in warnings), warnings
+    assert not warnings, warnings
+
+
+def test_unresolvable_communes_are_reported_not_guessed(tmp_path):
+    """A commune the COG does not know is reported and left out, never guessed (in-process, on a copy
+    of the sources with one made-up PTCE file)."""
+    root = tmp_path / "sources"
+    (root / "data" / "ptce").mkdir(parents=True)
+    (root / "data" / "reference").mkdir()
+    shutil.copy(ROOT / "data" / "calls.yaml", root / "data" / "calls.yaml")
+    shutil.copy(ROOT / "data" / "reference" / "cog-2026.json.gz", root / "data" / "reference" / "cog-2026.json.gz")
+    (root / "data" / "ptce" / "test-pole.yaml").write_text(
+        'slug: test-pole\nsources:\n  s: {url: "https://example.org/", title: "t"}\n'
+        'name:\n  - {value: "Pôle de test", sources: [s]}\n'
+        'commune:\n  - {name: "Nulle-Part-sur-Rien", departement: "60", sources: [s]}\n'
+        '  - {name: "La Chapelle-aux-Pots", departement: "60", sources: [s]}\n', encoding="utf-8")
+    ctx = BuildContext(Settings(sources_root=root))
+    triples = list(ptce_source.triples(ctx))
+    assert [w for w in ctx.warnings if "Nulle-Part-sur-Rien" in w and "not found" in w], ctx.warnings
+    # without data/commune-aliases.yaml, the spelling the COG does not know is reported too
+    assert [w for w in ctx.warnings if "La Chapelle-aux-Pots" in w and "not found" in w], ctx.warnings
+    assert not [t for t in triples if t.predicate.value.endswith("#commune")]
+
+
+def test_a_spelling_the_cog_does_not_know_resolves_through_a_sourced_alias(store):
+    """La Chapelle-aux-Pots (its sources' spelling) is Lachapelle-aux-Pots (60333) in the COG 2026;
+    the statement keeps the sources' name in its note."""
+    assert store.query(PREFIXES + f"""ASK {{ <{BASE}id/ptce/ptce-pays-de-bray> ptce:commune ?c . ?c igeo:nom "Lachapelle-aux-Pots"@fr .
+        ?s rdf:subject <{BASE}id/ptce/ptce-pays-de-bray> ; rdf:predicate ptce:commune ; skos:note ?n
+        FILTER(CONTAINS(?n, "La Chapelle-aux-Pots") && CONTAINS(?n, "60333")) }}""", use_default_graph_as_union=True)
+
+
+# The curated YAML files themselves (no store: cheap)
+
+def _curated_files() -> list[Path]:
+    return sorted((ROOT / "data" / "ptce").glob("*.yaml")) + [ROOT / "data" / "calls.yaml", ROOT / "data" / "commune-aliases.yaml"]
+
+
+def _statements(data: dict):
+    """(field, statement) for every statement of a PTCE file, of each call of calls.yaml, and of the aliases."""
+    units = data["calls"] if "calls" in data and isinstance(data["calls"][0], dict) and "slug" in data["calls"][0] else [data]
+    for unit in units:
+        for field, value in unit.items():
+            if field in ("slug", "sources", "label"):
+                continue
+            assert isinstance(value, list), (field, value)
+            for statement in value:
+                yield field, statement
+
+
+@pytest.mark.parametrize("path", _curated_files(), ids=lambda p: p.name)
+def test_every_statement_cites_the_sources_of_its_file(path):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sources = data.get("sources") or {}
+    assert sources and all(isinstance(s, dict) and s.get("url") for s in sources.values()), "every source needs a url"
+    used = set()
+    for field, statement in _statements(data):
+        keys = statement.get("sources")
+        assert keys, f"{path.name}: a {field} statement has no source: {statement}"
+        assert set(keys) <= set(sources), f"{path.name}: {field} cites {set(keys) - set(sources)}, not in the sources map"
+        if "confidence" in statement:
+            assert statement["confidence"] in ("high", "medium", "low"), statement
+        used.update(keys)
+    assert used == set(sources), f"{path.name}: sources never cited: {set(sources) - used}"
+
+
+def _announced(call: dict) -> int | None:
+    counts = [s["value"] for s in call.get("laureats_count") or []]
+    return max(counts) if counts else None
+
+
+def test_no_call_lists_more_laureates_than_it_announced():
+    calls = yaml.safe_load((ROOT / "data" / "calls.yaml").read_text(encoding="utf-8"))["calls"]
+    known: dict[str, set[str]] = {call["slug"]: set() for call in calls}
+    for path in sorted((ROOT / "data" / "ptce").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for statement in data.get("calls") or []:
+            assert statement["call"] in known, f"{path.name}: unknown call {statement['call']}"
+            known[statement["call"]].add(data["slug"])
+    for call in calls:
+        announced = _announced(call)
+        assert announced is not None, f"{call['slug']} has no announced laureats_count"
+        assert len(known[call["slug"]]) <= announced, \
+            f"{call['slug']}: {len(known[call['slug']])} lauréats listed for {announced} announced: {sorted(known[call['slug']])}"
+
+
+def test_every_commune_of_the_curated_data_resolves():
+    communes = commune_index(ROOT, commune_aliases(ROOT))
+    unresolved = []
+    for path in sorted((ROOT / "data" / "ptce").glob("*.yaml")):
+        for statement in yaml.safe_load(path.read_text(encoding="utf-8")).get("commune") or []:
+            match = communes.resolve(statement["name"], statement.get("departement"))
+            if not match.code:
+                unresolved.append((path.name, statement["name"], statement.get("departement"), match.candidates))
+    assert not unresolved, unresolved
 
 
 def test_every_code_list_value_in_the_data_is_a_declared_concept(store):

@@ -143,35 +143,67 @@ class CommuneMatch:
         return self.code is None and len(self.candidates) > 1
 
 
-class CommuneIndex:
-    """Resolve a commune by name (and département) against the current communes of the COG."""
+@dataclass(frozen=True)
+class CommuneAlias:
+    """A name sources write for a current commune that the COG does not hold (neither the commune's
+    name nor a commune déléguée or associée): ``name`` (and ``departement``) -> the COG name ``commune``.
+    ``why`` says who writes it so (``data/commune-aliases.yaml`` carries the sources)."""
+    name: str
+    departement: str
+    commune: str
+    why: str = ""
 
-    def __init__(self, snapshot: dict):
+
+class CommuneIndex:
+    """Resolve a commune by name (and département) against the current communes of the COG.
+
+    A name that is no current commune's is looked for, in this order, among the communes déléguées
+    and associées (a merged commune keeps its name there: Montaigu -> Montaigu-Vendée), then among
+    the explicit aliases (a spelling the COG does not know: La Chapelle-aux-Pots -> Lachapelle-aux-Pots)."""
+
+    def __init__(self, snapshot: dict, aliases: tuple[CommuneAlias, ...] = ()):
         self._current: dict[str, list[dict]] = defaultdict(list)
         self._former: dict[str, list[dict]] = defaultdict(list)
+        self._aliases: dict[str, list[CommuneAlias]] = defaultdict(list)
         self.communes = {c["code"]: c for c in snapshot["communes"] if c["type"] == "commune-actuelle"}
         for commune in snapshot["communes"]:
             if commune["type"] == "commune-actuelle":
                 self._current[normalise_name(commune["nom"])].append(commune)
             elif commune["type"] in ("commune-deleguee", "commune-associee"):
                 self._former[normalise_name(commune["nom"])].append(commune)
+        for alias in aliases:
+            target = self._current_named(normalise_name(alias.commune), alias.departement)
+            if len(target) != 1:
+                raise UserError(f"commune alias {alias.name!r} ({alias.departement}): {alias.commune!r} is not one "
+                                f"current commune of the département in the COG {VINTAGE}", exit_code=2)
+            self._aliases[normalise_name(alias.name)].append(alias)
+
+    def _current_named(self, key: str, departement: str | None) -> list[dict]:
+        return [c for c in self._current.get(key, []) if not departement or c["departement"] == departement]
 
     def resolve(self, name: str, departement: str | None = None) -> CommuneMatch:
         """A current commune by its name; failing that, the current commune that absorbed a
-        commune déléguée or associée of that name (e.g. Montaigu (85) -> Montaigu-Vendée)."""
+        commune déléguée or associée of that name (e.g. Montaigu (85) -> Montaigu-Vendée); failing
+        that, the current commune an alias names (e.g. La Chapelle-aux-Pots (60) -> Lachapelle-aux-Pots)."""
         key = normalise_name(name)
-        found = [c for c in self._current.get(key, []) if not departement or c["departement"] == departement]
+        found = self._current_named(key, departement)
         if not found:
             former = [c for c in self._former.get(key, []) if not departement or c["departement"] == departement]
             if len(former) == 1:
                 kind = former[0]["type"].replace("commune-", "commune ").replace("deleguee", "déléguée").replace("associee", "associée")
                 return CommuneMatch(former[0]["chefLieu"], (former[0]["chefLieu"],), f"{kind} {former[0]['nom']} ({former[0]['code']})")
+            aliases = [a for a in self._aliases.get(key, []) if not departement or a.departement == departement]
+            if len(aliases) == 1:
+                (commune,) = self._current_named(normalise_name(aliases[0].commune), aliases[0].departement)
+                why = f"; {aliases[0].why}" if aliases[0].why else ""
+                return CommuneMatch(commune["code"], (commune["code"],),
+                                    f"« {name} » is written {commune['nom']} ({commune['code']}){why}")
         codes = tuple(sorted(c["code"] for c in found))
         return CommuneMatch(codes[0] if len(codes) == 1 else None, codes)
 
 
-def commune_index(root: Path) -> CommuneIndex:
-    return CommuneIndex(load_snapshot(root / SNAPSHOT))
+def commune_index(root: Path, aliases: tuple[CommuneAlias, ...] = ()) -> CommuneIndex:
+    return CommuneIndex(load_snapshot(root / SNAPSHOT), aliases)
 
 
 def annuaire_page(siren: str) -> str:

@@ -1,7 +1,8 @@
 """The curated PTCEs: ``data/ptce/*.yaml`` -> ``graph/ptce``.
 
-Communes are resolved by name and département against the COG; an unknown or ambiguous commune is
-reported (build warnings) and kept out of the graph rather than guessed.
+Communes are resolved by name and département against the COG (its current communes, then its
+communes déléguées and associées, then the sourced spellings of ``data/commune-aliases.yaml``); an
+unknown or ambiguous commune is reported (build warnings) and kept out of the graph rather than guessed.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, ROV, SKOS, slugify
 from ..rdf import TYPE, iri, text, triple
 from . import BuildContext, Source
 from .calls import results_dates
-from .cog import commune_index
+from .cog import CommuneAlias, commune_index
 from .curated import StatementWriter, date_literal, number_literal, read_yaml, web_iri
 
 DIRECTORY = Path("data/ptce")
+ALIASES = Path("data/commune-aliases.yaml")
 # Fields whose several distinct values mean that sources disagree.
 SINGLE_VALUED = ("created", "ended")
 
@@ -28,13 +30,36 @@ def files(root: Path) -> list[Path]:
     found = sorted((root / DIRECTORY).glob("*.yaml"))
     if not found:
         raise UserError(f"no curated PTCE file in {root / DIRECTORY}")
-    return found
+    return found + ([root / ALIASES] if (root / ALIASES).exists() else [])
+
+
+def commune_aliases(root: Path) -> tuple[CommuneAlias, ...]:
+    """The sourced spellings of ``data/commune-aliases.yaml`` (none when the file is absent)."""
+    path = root / ALIASES
+    if not path.exists():
+        return ()
+    data = read_yaml(path)
+    sources = data.get("sources") or {}
+    aliases = []
+    for index, entry in enumerate(data.get("aliases") or []):
+        where = f"{path}: aliases[{index}]"
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("name", "departement", "commune")):
+            raise UserError(f"{where}: an alias needs name, departement and commune (strings)", exit_code=2)
+        keys = entry.get("sources") or []
+        if not keys or any(key not in sources for key in keys):
+            raise UserError(f"{where}: every alias cites sources of the file's sources map", exit_code=2)
+        urls = ", ".join(sources[key]["url"] for key in keys)
+        aliases.append(CommuneAlias(entry["name"], entry["departement"], entry["commune"],
+                                    f"spelling of the sources, kept as an alias in {ALIASES.as_posix()} ({urls})"))
+    return tuple(aliases)
 
 
 def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
-    communes = commune_index(ctx.root)
+    communes = commune_index(ctx.root, commune_aliases(ctx.root))
     call_dates = results_dates(ctx.root)
     for path in files(ctx.root):
+        if path == ctx.root / ALIASES:
+            continue
         data = read_yaml(path)
         slug = data.get("slug")
         if slug != path.stem or slug != slugify(slug):
@@ -72,7 +97,7 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
     for statement, where in each("commune"):
         match = communes.resolve(statement["name"], str(statement.get("departement") or "") or None)
         if match.code:
-            if match.via:
+            if match.via:  # the name the sources use stays in the statement's note
                 statement = {**statement, "note": "; ".join(filter(None, [statement.get("note"), f"COG 2026: {match.via}"]))}
             yield from writer.state(node, PTCE.commune, iri(ns.id("commune", match.code)), statement, where)
         else:
