@@ -376,9 +376,9 @@ def render_human(docs: list[PTCEDocumentation], lang: str) -> str:
         for element in view["elements"]:
             lines.append(f"  [{t('status_' + element['status'])}] {element['label']}")
             if element["missing"]:
-                lines.append(f"      {t('not_found_in_sources')} : {' ; '.join(element['missing'])}")
+                lines.append(f"      {t('not_found_in_sources')} {' ; '.join(element['missing'])}")
             for fact in element["facts"]:
-                sources = f"  ({t('sources_short')} : {' ; '.join(fact['sources'])})" if fact["sources"] else ""
+                sources = f"  ({t('sources_short')} {' ; '.join(fact['sources'])})" if fact["sources"] else ""
                 lines.append(f"      {fact['subject']} · {fact['predicate']} : {fact['object']}{sources}")
         severities = view["severities"]
         lines.append("  " + t("details") + " — " + words["summary"].format(
