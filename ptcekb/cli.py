@@ -123,6 +123,12 @@ def cmd_validate(args) -> int:
     from .validate import context_for, load_input, render, validate
 
     settings = _settings(args)
+    if args.ptce:
+        if args.files:
+            raise UserError("give files or --ptce, not both / des fichiers ou --ptce, pas les deux", exit_code=2)
+        return _validate_curated(args, settings)
+    if not args.files:
+        raise UserError("nothing to validate: give files or --ptce / rien à valider", exit_code=2)
     store = open_store(settings)
     data = load_input([Path(p) for p in args.files], settings)
     report = validate(data, context_for(store, settings, settings.store_url or StoreLocation(settings.store).current()))
@@ -131,6 +137,25 @@ def cmd_validate(args) -> int:
 
     gc.freeze()  # the command ends here: spares the interpreter's last collection a walk through every graph (~0.1 s)
     return 0 if report.conforms and report.ptces else 1
+
+
+def _validate_curated(args, settings) -> int:
+    """Article 9 of curated PTCEs of the store, as documentation: the computation the service shows
+    (ptcekb/documentation.py, kept next to the build). Exit 1 when an element is contradicted."""
+    from .documentation import documented, render
+
+    store = open_store(settings)
+    known = documented(store, settings, settings.store_url or StoreLocation(settings.store).current())
+    if args.ptce == ["all"]:
+        chosen = list(known.values())
+    else:
+        iris = [p if ":" in p else settings.ns.id("ptce", p) for p in args.ptce]
+        unknown = [iri for iri in iris if iri not in known]
+        if unknown:
+            raise UserError(f"not a curated PTCE of the store / PTCE inconnu : {', '.join(unknown)}", exit_code=2)
+        chosen = [known[iri] for iri in dict.fromkeys(iris)]
+    sys.stdout.buffer.write(render(chosen, args.format, args.lang))
+    return 1 if any(e.status == "contradicted" for d in chosen for e in d.elements) else 0
 
 
 def cmd_docs(args) -> int:
@@ -228,7 +253,9 @@ def parser() -> argparse.ArgumentParser:
     dump.add_argument("-o", "--output", required=True)
 
     validate = command("validate", cmd_validate, "validate RDF files or publisher template directories against article 9")
-    validate.add_argument("files", nargs="+", help="Turtle, TriG, JSON-LD, RDF/XML, N-Triples files, or template directories")
+    validate.add_argument("files", nargs="*", help="Turtle, TriG, JSON-LD, RDF/XML, N-Triples files, or template directories")
+    validate.add_argument("--ptce", action="append", metavar="IRI|SLUG|all",
+                          help="curated PTCEs of the store instead of files: article 9 as documentation (repeatable)")
     validate.add_argument("--format", default="human", choices=["human", "turtle", "json-ld", "html"])
     validate.add_argument("--lang", default="fr", choices=["fr", "en"])
 

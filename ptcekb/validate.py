@@ -287,6 +287,12 @@ class Finding:
     path: str | None
     value: str | None
     source: str | None
+    # for ptcekb.documentation, which classifies the findings on curated PTCEs: the element of the
+    # law (sh:group IRI), the constraint component, the offending value's node, the sh:result node
+    group_iri: str | None = None
+    component: str | None = None
+    value_node: str | None = None
+    node: object = None
 
 
 @dataclass
@@ -380,6 +386,10 @@ def _finding(results: rdflib.Graph, shapes: rdflib.Graph, graph: rdflib.Graph, r
         path=path.n3(graph.namespace_manager) if isinstance(path, URIRef) else None,
         value=(_label(graph, value) if isinstance(value, URIRef) else str(value)) if value is not None else None,
         source=str(shapes.value(shape, DCTERMS.source) or shapes.value(owner, DCTERMS.source) or "") or None,
+        group_iri=str(group) if isinstance(group, URIRef) else None,
+        component=str(results.value(result, SH.sourceConstraintComponent) or "") or None,
+        value_node=str(value) if isinstance(value, URIRef) else None,
+        node=result,
     )
 
 

@@ -208,8 +208,9 @@ def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(pa
     check(page.locator("h1")).to_be_visible()
     wait_for_compliance(page)
     compliance = page.locator("section.compliance")
-    check(heading(compliance, "Conformité à l'article 9")).to_be_visible()
-    check(compliance.locator("p.ok, p.ko").first).to_contain_text(re.compile(r"onforme à l'article 9"))
+    check(heading(compliance, "Article 9 : ce que documentent nos sources")).to_be_visible()
+    check(compliance.locator("p.article9-counts")).to_contain_text("documenté")
+    check(compliance.locator("li[data-element='Art9-1']")).to_be_visible()  # each element of the law, as documentation
     check(compliance.get_by_role("link", name="Rapport complet")).to_be_visible()
     for title in ("Identité", "Territoire", "Membres"):
         check(heading(page, title)).to_be_visible()
@@ -227,7 +228,7 @@ def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(pa
     page.wait_for_url(re.compile(r"[?&]lang=en"))
     check(page.locator("html")).to_have_attribute("lang", "en")
     check(page.locator("h1")).to_have_text(PTCE_NAME)
-    for title in ("Article 9 compliance", "Identity", "Territory", "Members"):
+    for title in ("Article 9: what our sources document", "Identity", "Territory", "Members"):
         check(heading(page, title)).to_be_visible()
     check(page.locator("section.compliance").get_by_role("link", name="Full report")).to_be_visible()
     check(page.get_by_role("link", name="Query (SPARQL)")).to_be_visible()

@@ -174,7 +174,8 @@ def test_paths_that_make_no_iri_are_404(http, path):
 
 @pytest.mark.parametrize("ptce", ['x> } } DROP ALL #', 'http://a" || true) } } #', "http://a>\n<b"])
 def test_validate_ptce_parameter_is_not_injected(http, ptce):
-    """Fixed here (validation.ptce_description): the parameter was pasted into a SPARQL query -> 500."""
+    """Fixed here (validation.ptce_description, since gone): the parameter was pasted into a SPARQL query -> 500;
+    it is now only looked up among the curated PTCEs."""
     assert_clear_4xx(http.get("/validate", params={"ptce": ptce}), 404)
 
 

@@ -21,14 +21,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..describe import INCOMING_PAGE, describe, document_triples
-from ..labels import LABEL_PREDICATES, Labeller, local_path
+from ..labels import LABEL_PREDICATES, Labeller, local_path, pick
 from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
 from .documents import Document, choose, language, split_suffix
 from .http import document_not_acceptable, error_response
 from ..i18n import KINDS, translator
 from .negotiation import HTML
 from .pagequery import Missing, Unanswered
-from .validation import compliance_for
+from .validation import PENDING, all_documentation, compliance_for, documentation_summary
 from .views import Page, select
 from .views.base import SPARQL_PREFIXES
 from .routing import Router
@@ -231,8 +231,15 @@ async def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Re
     missing = ["list_of"] if isinstance(entries, Missing) else []
     rows, total = await asyncio.to_thread(list_things, [] if missing else entries, q, page)
     query = {"q": q} if q else {}
+    marks, documentation = {}, None
+    if kind == "ptce":  # article 9 of each PTCE, as its page shows it, and across the base (ptcekb/documentation.py)
+        known = all_documentation(kb)
+        if isinstance(known, dict) and known is not PENDING:
+            marks = {local_path(e.iri, kb.settings.ns.base): [(el.key, el.status, pick(el.label, lang)) for el in known[e.iri].elements]
+                     for e in rows if e.iri in known}
+        documentation = {"summary": documentation_summary(kb, lang)}
     return request.app.state.templates.TemplateResponse(request, "list.html", {
-        "missing": missing,
+        "missing": missing, "marks": marks, "documentation": documentation,
         "t": translator(lang), "lang": lang, "kind": kind, "title": KINDS[kind][1 if lang == "en" else 0],
         "items": [(local_path(e.iri, kb.settings.ns.base), e.name) for e in rows],
         "q": q, "page": page, "total": total, "page_size": LIST_PAGE,

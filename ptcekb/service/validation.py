@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import threading
+import time
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..documentation import PTCEDocumentation, documented, render_documentation_html, summary
 from ..errors import UserError
-from ..labels import pick
+from ..labels import local_path
 from ..remote import open_store
 from ..store import StoreLocation
-from ..validate import context_for, graph_of, render_html, render_rdf, validate
+from ..validate import render_html, render_rdf
 from .http import ProtocolError, error_response, read_body
 from .limits import UPLOAD_LIMIT
 from .negotiation import Representation, negotiate
@@ -68,61 +71,56 @@ def _respond(request: Request, report) -> Response:
     return Response(render_rdf(report, fmt), media_type=representation.content_type, headers=headers)
 
 
-@router.get("/validate", summary="Upload form, or the compliance report of a PTCE of the KB (?ptce=IRI)")
+@router.get("/validate", summary="Upload form, or the article-9 documentation of a PTCE of the KB (?ptce=IRI)")
 async def validate_form(request: Request, ptce: str | None = None) -> Response:
     if ptce is None:
         return request.app.state.templates.TemplateResponse(
             request, "validate_form.html", {"lang": _lang(request), "limit_mb": UPLOAD_LIMIT // (1024 * 1024)})
     kb = request.app.state.kb
-    # The description comes from the query workers under the page time limit, and is validated by
-    # the validation worker under PTCEKB_VALIDATION_TIMEOUT, as an upload is (validation_worker.py).
-    triples = await ptce_description(request.app.state.page_queries, kb.settings.ns.graph("ptce"), ptce)
-    if isinstance(triples, Missing):
-        raise UserError("503: the description of this PTCE could not be read in time; retry later / la description "
-                        f"de ce PTCE n'a pas pu être lue à temps ; réessayer plus tard ({triples.reason})", http_status=503)
-    if not triples:
+    # The one computation of the curated PTCEs' article 9 (ptcekb/documentation.py), the same the
+    # PTCE pages and list show: waited for here, at most PTCEKB_VALIDATION_TIMEOUT.
+    deadline = time.monotonic() + kb.settings.validation_timeout
+    while (documentation := compliance_for(kb, ptce)) == PENDING and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+    if documentation == PENDING or isinstance(documentation, Missing):
+        raise UserError("503: the article 9 documentation of the knowledge base is not computed yet; retry later / "
+                        "la documentation de l'article 9 n'est pas encore calculée ; réessayer plus tard", http_status=503)
+    if documentation is None:
         raise UserError(f"unknown PTCE / PTCE inconnu : {ptce}", http_status=404)
-    info = kb.info()
-    report = await POOL.validate(kb.settings, info.build, info.directory, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-                                 "nt", "ptce", kb.settings.validation_timeout)
-    return _respond(request, report)
+    representation = negotiate(request.headers.get("accept"), REPORTS)
+    if representation is not None and representation.rdf_format is None:
+        base = kb.settings.ns.base
+        return HTMLResponse(render_documentation_html([documentation], _lang(request),
+                                                      href=lambda iri: local_path(iri, base) or iri, request=request),
+                            headers={"Vary": "Accept, Accept-Language"})
+    return _respond(request, documentation.report())
 
 
-# -- compliance summaries of the knowledge base's PTCEs, for their pages ---------------------------
+# -- the article 9 documentation of the knowledge base's PTCEs -------------------------------------
 #
-# One pySHACL run over the whole curated graph (about 25 s) rather than one per page view: it runs
-# once per build in a separate process (so it never holds this process's GIL), started by the first
-# page that asks; until it is done the pages say the summary is being computed. The process is
-# killed past SUMMARY_TIMEOUT_FACTOR times PTCEKB_VALIDATION_TIMEOUT (the whole base, not one
-# upload: 240 s by default); the pages then say the summary could not be computed in time.
+# One pySHACL run over the whole curated graph (ptcekb/documentation.py) rather than one per page
+# view: it runs once per build in a separate process (so it never holds this process's GIL), started
+# by the first page that asks, and is kept next to the build (the command line reads the same); until
+# it is done the pages say it is being computed. The process is killed past SUMMARY_TIMEOUT_FACTOR
+# times PTCEKB_VALIDATION_TIMEOUT (the whole base, not one upload: 240 s by default); the pages then
+# say it could not be computed in time.
 
 SUMMARY_TIMEOUT_FACTOR = 4
+PENDING = {"pending": True}
 
 
-def summarise_knowledge_base(settings) -> dict[str, dict]:
-    """In a worker process: validate every PTCE of the store; per PTCE, counts and violated elements."""
+def document_knowledge_base(settings) -> dict[str, PTCEDocumentation]:
+    """In a worker process: the article 9 documentation of every curated PTCE of the store."""
     store = open_store(settings)
-    directory = settings.store_url or StoreLocation(settings.store).current()
-    graph = ox.NamedNode(settings.ns.graph("ptce"))
-    report = validate(graph_of(q.triple for q in store.quads_for_pattern(None, None, None, graph)),
-                      context_for(store, settings, directory))
-    out = {}
-    for ptce in report.ptces:
-        findings = report.findings.get(ptce, [])
-        out[ptce] = {
-            **{severity: sum(1 for f in findings if f.severity == severity) for severity in ("violation", "warning", "info")},
-            "elements": {lang: list(dict.fromkeys(pick(f.group, lang) or pick(f.name, lang) or f.shape
-                                                  for f in findings if f.severity == "violation")) for lang in ("fr", "en")},
-        }
-    return out
+    return documented(store, settings, settings.store_url or StoreLocation(settings.store).current())
 
 
 def _summarise_into(settings, conn, confinement: Confinement) -> None:
-    """The summary process (confined like every worker: worker_guard.py): the summaries, or the error,
-    sent back through ``conn``."""
+    """The summary process (confined like every worker: worker_guard.py): the documentation, or the
+    error, sent back through ``conn``."""
     worker_guard.enter(confinement)
     try:
-        conn.send(("ok", summarise_knowledge_base(settings)))
+        conn.send(("ok", document_knowledge_base(settings)))
     except BaseException as exc:  # noqa: BLE001 - said to the server, which logs it
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -163,24 +161,33 @@ class _SummaryRun:
             self.result = result
 
 
-def compliance_for(kb, ptce: str) -> dict | Missing | None:
-    """The PTCE's compliance summary, ``{"pending": True}`` while it is computed, ``Missing`` when
-    it could not be computed (in time), None if not a PTCE. A failed run is tried again next build."""
-    run = kb.cached("compliance", lambda: _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout))
+def _run(kb) -> "_SummaryRun":
+    return kb.cached("compliance", lambda: _SummaryRun(kb.settings, SUMMARY_TIMEOUT_FACTOR * kb.settings.validation_timeout))
+
+
+def compliance_for(kb, ptce: str) -> PTCEDocumentation | dict | Missing | None:
+    """The PTCE's article 9 documentation, ``PENDING`` while it is computed, ``Missing`` when it could
+    not be computed (in time), None if not a curated PTCE. A failed run is tried again next build."""
+    run = _run(kb)
     if run.result is None:
-        return {"pending": True}
+        return PENDING
     return run.result if isinstance(run.result, Missing) else run.result.get(ptce)
 
 
-async def ptce_description(queries, graph: str, ptce: str) -> list[ox.Triple] | Missing:
-    """The PTCE's own triples and those of the nodes of its description (``{ptce}#...``)."""
-    try:  # issue 10: ?ptce= is user input, never pasted raw into the query (it was a SPARQL injection, 500)
-        iri = ox.NamedNode(ptce)
-    except ValueError:
-        return []
-    return await queries.construct(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
-        f"FILTER(?s = {iri} || STRSTARTS(STR(?s), {ox.Literal(ptce + '#')})) }} }}")
+def all_documentation(kb) -> dict[str, PTCEDocumentation] | dict | Missing:
+    """Every curated PTCE's documentation (by IRI), ``PENDING`` or ``Missing`` as ``compliance_for``."""
+    run = _run(kb)
+    return PENDING if run.result is None else run.result
+
+
+def documentation_summary(kb, lang: str) -> dict | None:
+    """How well the base documents each element of article 9 across its PTCEs, for the partial
+    ``_documentation.html`` (include it with ``summary`` set to this); None while it is computed or
+    when it could not be. Kept in the build's cache (kb.BuildCache)."""
+    documentation = all_documentation(kb)
+    if documentation == PENDING or isinstance(documentation, Missing):
+        return None
+    return kb.cached(("documentation summary", lang), lambda: summary(documentation, lang))
 
 
 @router.post("/validate", summary="Validate uploaded RDF (body or multipart 'file') against article 9")

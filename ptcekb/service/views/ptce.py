@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from ...labels import local_path
 from ...namespaces import DCTERMS, FOAF, ORG, PTCE, RDF, ROV, SKOS
 from ..pagequery import Missing, Unanswered
 from .base import Page, view
@@ -45,17 +46,19 @@ def ptce(page: Page) -> dict:
         "places": [_node(page, p, PTCE.placeType, PTCE.commune) for p in page.values(ORG.hasSite)],
         "calls": [page.link(c) for c in page.values(PTCE.laureateOf)],
         "statements": _statements(page),
-        "compliance": page.section("compliance", lambda: _compliance(page)),
+        "compliance": page.section("article9", lambda: _compliance(page)),
     }
 
 
 def _compliance(page: Page) -> dict | None:
-    summary = page.compliance(page.iri) if page.compliance else None
-    if isinstance(summary, Missing):
-        raise Unanswered(summary)
-    if summary and not summary.get("pending"):
-        return {**summary, "elements": summary["elements"][page.lang]}
-    return summary
+    """Article 9 as documentation (ptcekb/documentation.py): the same computation as the PTCE list,
+    ``/validate?ptce=`` and ``ptcekb validate --ptce``; ``{"pending": True}`` while it is computed."""
+    documentation = page.compliance(page.iri) if page.compliance else None
+    if isinstance(documentation, Missing):
+        raise Unanswered(documentation)
+    if documentation is None or isinstance(documentation, dict):
+        return documentation
+    return documentation.view(page.lang, href=lambda iri: local_path(iri, page.base) or iri)
 
 
 def _identity(page: Page) -> list:
