@@ -82,8 +82,9 @@ def shade(count: int) -> str:
 
 def _query(params: dict[str, str], **changes: str) -> str:
     """``?…`` for the home page with ``params`` changed: a link to another selection."""
-    merged = {name: value for name, value in {**params, **changes}.items() if value}
-    return "/?" + urlencode(merged) if merged else "/"
+    merged = {**params, **changes}
+    pairs = [(name, merged[name]) for name in (*PARAMETERS, "lang") if merged.get(name)]  # one order: one URL
+    return "/?" + urlencode(pairs) if pairs else "/"
 
 
 @router.get("/", response_class=HTMLResponse, summary="Home page: the PTCEs, searchable and filterable, on a map")
