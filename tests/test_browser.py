@@ -172,7 +172,7 @@ def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(pa
     assert len(fills) >= 3, f"the map should be coloured by the number of PTCEs, not all one shade: {fills}"
     total = int(page.locator("main p strong").first.inner_text())
     assert total >= 50, "the home page counts the PTCEs"
-    shots(page, "home", keep=True)
+    shots(page, "home", keep=True, until=page.locator("#ptces .map-area"))  # the list below would make it very long
 
     # The home page's form filters its list of PTCEs (a GET form: the selection is a link, empty fields dropped):
     # by part of a name, accents and case ignored, then by région.
