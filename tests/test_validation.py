@@ -201,6 +201,8 @@ def test_one_computation_of_article_9_for_every_curated_ptce(http, built_store):
     summary = text.split('<section class="documentation-summary">', 1)[1].split("</section>", 1)[0]
     documented = sum(1 for s in served.values() if 'data-element="Art9-1" data-status="documented"' in s)
     assert re.search(r'<tr data-element="Art9-1"><td>[^<]*</td>\s*<td class="num">' + str(documented) + "</td>", summary)
+    home = http.get("/", headers={"Accept": "text/html"}).text  # the home page shows the same summary
+    assert home.split('<section class="documentation-summary">', 1)[1].split("</section>", 1)[0] == summary
 
 
 def test_facts_that_go_against_an_element_read_as_contradicted(built_store):
