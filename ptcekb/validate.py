@@ -10,6 +10,7 @@ validates in under a second end to end (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import logging
 import pickle
 import sys
 import threading
@@ -30,7 +31,12 @@ from .errors import UserError
 from .files import replaced_atomically
 from .ingest.rdf_files import parse_file
 from .labels import pick
-from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, PTCE, RDF, RDFS, SH, SKOS
+from .namespaces import DCTERMS, FOAF, IGEO, ORG, PREFIXES, PTCE, PTCESH, RDF, RDFS, SH, SKOS
+
+# rdflib logs a warning with a traceback for every literal it cannot convert ("2021-02-30"^^xsd:date):
+# such a literal is a finding of the report (ill_typed_results), never a traceback on stderr.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+ILL_TYPED_SHAPE = PTCESH["Qualite-ValeursBienTypees"]
 
 REFERENCE_GRAPHS = ("cog", "sirene")
 MODEL_GRAPHS = ("ontology", "vocabularies")
@@ -192,11 +198,36 @@ class ValidationContext:
         store, identifier = pickle.loads(self._model)
         return rdflib.Graph(store=store, identifier=identifier)
 
+    def registry_aliases(self, data: rdflib.Graph) -> dict[str, str]:
+        """The data's nodes given by a SIREN or SIRET (``ptce:siren``/``ptce:siret``) that are not the
+        KB's own IRI for it, mapped to the unit or establishment of the reference graphs (SIRENE)
+        holding that number; empty when the base holds none."""
+        aliases: dict[str, str] = {}
+        if not self.reference_graphs:
+            return aliases
+        for predicate in (PTCE.siren, PTCE.siret):
+            for node, value in data.subject_objects(predicate):
+                if not isinstance(node, URIRef) or not isinstance(value, Literal):
+                    continue
+                number = ox.Literal(str(value).replace(" ", ""))
+                for graph in self.reference_graphs:
+                    found = next(iter(self.store.quads_for_pattern(None, ox.NamedNode(str(predicate)), number, graph)), None)
+                    if found is not None and isinstance(found.subject, ox.NamedNode):
+                        if found.subject.value != str(node):
+                            aliases[str(node)] = found.subject.value
+                        break
+        return aliases
+
     def reference_extract(self, data: rdflib.Graph, hops: int = 2) -> list[ox.Triple]:
-        """Triples of the reference graphs about the KB resources the data points to (and one hop on)."""
+        """Triples of the reference graphs about the KB resources the data points to (and one hop on).
+
+        A node of the data given by a SIREN or SIRET under another IRI (the publisher's own
+        namespace) is resolved: the facts of the matching SIRENE unit or establishment are stated
+        about that node too (its ESS flag, legal category, establishments and their communes)."""
         seen: set[str] = set()
+        aliases = self.registry_aliases(data)
         frontier = {str(n) for n in set(data.subjects()) | set(data.objects())
-                    if isinstance(n, URIRef) and str(n).startswith(self.id_prefix)}
+                    if isinstance(n, URIRef) and str(n).startswith(self.id_prefix)} | set(aliases.values())
         extract: list[ox.Triple] = []
         for _ in range(hops):
             frontier -= seen
@@ -209,6 +240,17 @@ class ValidationContext:
                         if isinstance(quad.object, ox.NamedNode) and quad.object.value.startswith(self.id_prefix):
                             found.add(quad.object.value)
             frontier = found
+        if aliases:
+            nodes: dict[str, list[ox.NamedNode]] = {}
+            for node, target in aliases.items():
+                nodes.setdefault(target, []).append(ox.NamedNode(node))
+            resolved = []
+            for t in extract:
+                for subject in nodes.get(t.subject.value, ()) if isinstance(t.subject, ox.NamedNode) else ():
+                    resolved.append(ox.Triple(subject, t.predicate, t.object))
+                for obj in nodes.get(t.object.value, ()) if isinstance(t.object, ox.NamedNode) else ():
+                    resolved.append(ox.Triple(t.subject, t.predicate, obj))
+            extract += resolved
         return extract
 
     def data_graph(self, data: rdflib.Graph) -> DataGraph:
@@ -327,17 +369,65 @@ def validate(data: rdflib.Graph, context: ValidationContext, timings: dict[str, 
         graph, shacl_graph=context.shapes, inference="none", allow_warnings=True, allow_infos=True, inplace=True,
     )
     validated = time.perf_counter()
+    ill_typed = ill_typed_results(data, results, context.shapes)
+    _tag_sparql_messages(results, context.shapes)
     ptces = {str(p): _label(data, p) for p in data.subjects(RDF.type, PTCE.PTCE)}
-    report = Report(bool(conforms), results, ptces)
+    report = Report(bool(conforms) and not ill_typed, results, ptces)
     for result in results.objects(None, SH.result):  # not the nested sh:detail results
         finding = _finding(results, context.shapes, graph, result)
-        report.findings.setdefault(_owner(data, URIRef(finding.focus), set(ptces)), []).append(finding)
+        # the focus as a term (a blank node stays one: the member's period, a nested instant...)
+        report.findings.setdefault(_owner(data, results.value(result, SH.focusNode), set(ptces)), []).append(finding)
     for findings in report.findings.values():
         findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.group_order, f.shape, f.focus_label))
     if timings is not None:
         timings.update({"data graph": built - start, "pySHACL": validated - built,
                         "findings": time.perf_counter() - validated})
     return report
+
+
+def ill_typed_results(data: rdflib.Graph, results: rdflib.Graph, shapes: rdflib.Graph) -> int:
+    """Add a result of ``ptcesh:Qualite-ValeursBienTypees`` for every ill-typed literal of the data
+    (its lexical form is not in its XSD datatype's lexical space: rdflib marks it ``ill_typed``);
+    no SHACL target reaches every literal, so this shape is evaluated here. Returns their number."""
+    report = results.value(predicate=RDF.type, object=SH.ValidationReport)
+    if report is None:
+        return 0
+    count = 0
+    for subject, predicate, value in data:
+        if not isinstance(value, Literal) or not value.ill_typed:
+            continue
+        count += 1
+        result = BNode()
+        results.add((report, SH.result, result))
+        results.add((result, RDF.type, SH.ValidationResult))
+        results.add((result, SH.focusNode, subject))
+        results.add((result, SH.resultPath, predicate))
+        results.add((result, SH.value, value))
+        results.add((result, SH.sourceShape, ILL_TYPED_SHAPE))
+        results.add((result, SH.resultSeverity, shapes.value(ILL_TYPED_SHAPE, SH.severity) or SH.Violation))
+        results.add((result, SH.sourceConstraintComponent, SH.DatatypeConstraintComponent))
+        for message in shapes.objects(ILL_TYPED_SHAPE, SH.message):
+            results.add((result, SH.resultMessage, message))
+    if count:
+        results.set((report, SH.conforms, Literal(False)))
+    return count
+
+
+def _tag_sparql_messages(results: rdflib.Graph, shapes: rdflib.Graph) -> None:
+    """pySHACL writes the messages of SHACL-SPARQL constraints without their language tags (both
+    languages as untagged strings): put back the constraint's (else the shape's) tagged messages."""
+    for result in list(results.objects(None, SH.result)):
+        messages = list(results.objects(result, SH.resultMessage))
+        if not messages or any(isinstance(m, Literal) and m.language for m in messages):
+            continue
+        constraint = results.value(result, SH.sourceConstraint)
+        shape = results.value(result, SH.sourceShape)
+        tagged = [m for m in shapes.objects(constraint, SH.message) if m.language] if constraint is not None else []
+        tagged = tagged or [m for m in shapes.objects(shape, SH.message) if isinstance(m, Literal) and m.language]
+        if tagged:
+            results.remove((result, SH.resultMessage, None))
+            for message in tagged:
+                results.add((result, SH.resultMessage, message))
 
 
 def _texts(graph: rdflib.Graph, subject, predicate) -> dict[str, str]:

@@ -138,3 +138,28 @@ def test_compliance_of_a_ptce_of_the_knowledge_base(http):
     response = http.get("/validate", params={"ptce": iri}, headers={"Accept": "text/html"})
     assert response.status_code == 200 and "Culture et Coopération" in response.text
     assert http.get("/validate", params={"ptce": iri + "-unknown"}).status_code == 404
+
+
+# -- rules of issue 20: ill-typed literals, tagged messages of SPARQL constraints ------------------
+
+def test_an_impossible_date_is_a_finding_not_a_traceback(built_store):
+    result = validate(built_store, FIXTURES / "casse-Qualite-ValeursBienTypees.ttl", fmt="human", lang="en")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Failed to convert" not in result.stderr, result.stderr
+    assert "2016-02-30" in result.stdout and "Values valid for their datatype" in result.stdout
+    # the finding belongs to the PTCE whose membership period holds the date (a blank node)
+    assert "does not conform to article 9" in result.stdout and "outside any PTCE" not in result.stdout
+
+
+def test_messages_of_sparql_constraints_carry_french_and_english(built_store):
+    """pySHACL writes them untagged; the report gives the constraint's messages in both languages."""
+    for name in ("casse-Art9-2-MembresESSSurLeTerritoire.ttl", "casse-Qualite-ClassesDisjointes.ttl",
+                 "casse-Art9-1-CategorieDesEntreprisesESSDeStatut.ttl"):
+        store = ox.Store()
+        store.load(validate(built_store, FIXTURES / name).stdout.encode(), format=ox.RdfFormat.TURTLE)
+        rows = list(store.query(f"SELECT ?r ?m WHERE {{ ?r <{SH}sourceConstraint> ?c ; <{SH}resultMessage> ?m }}"))
+        assert rows, name
+        by_result = {}
+        for row in rows:
+            by_result.setdefault(row["r"], set()).add(row["m"].language)
+        assert all(languages == {"fr", "en"} for languages in by_result.values()), (name, by_result)
