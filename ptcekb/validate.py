@@ -39,6 +39,8 @@ logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 ILL_TYPED_SHAPE = PTCESH["Qualite-ValeursBienTypees"]
 
 REFERENCE_GRAPHS = ("cog", "sirene")
+# Article 9 of loi n° 2014-856 du 31 juillet 2014: the text the project cites (ontology, shapes)
+LAW_URL = "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000029313296"
 MODEL_GRAPHS = ("ontology", "vocabularies")
 SEVERITIES = {str(SH.Violation): "violation", str(SH.Warning): "warning", str(SH.Info): "info"}
 SEVERITY_ORDER = ("violation", "warning", "info")
@@ -329,6 +331,12 @@ class Finding:
     path: str | None
     value: str | None
     source: str | None
+    path_iri: str | None = None  # the path when it is one predicate
+    value_term: str | None = None  # the value's IRI (or lexical form)
+    # for a publisher template: the (file, line, column) places of the finding, and its fix in the
+    # publisher's words by language (ptcekb.ingest.template.locating)
+    where: list = field(default_factory=list)
+    fix: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -337,6 +345,8 @@ class Report:
     results: rdflib.Graph
     ptces: dict[str, str]  # IRI -> label
     findings: dict[str | None, list[Finding]] = field(default_factory=dict)  # by PTCE IRI
+    template: bool = False  # made from the publisher's CSV template (findings located in its files)
+    rejects: list = field(default_factory=list)  # the template's rejected rows (schema.Reject)
 
     def count(self, severity: str) -> int:
         return sum(1 for fs in self.findings.values() for f in fs if f.severity == severity)
@@ -470,7 +480,26 @@ def _finding(results: rdflib.Graph, shapes: rdflib.Graph, graph: rdflib.Graph, r
         path=path.n3(graph.namespace_manager) if isinstance(path, URIRef) else None,
         value=(_label(graph, value) if isinstance(value, URIRef) else str(value)) if value is not None else None,
         source=str(shapes.value(shape, DCTERMS.source) or shapes.value(owner, DCTERMS.source) or "") or None,
+        path_iri=str(path) if isinstance(path, URIRef) else None,
+        value_term=str(value) if value is not None else None,
     )
+
+
+def locate_in_template(report: Report, result) -> Report:
+    """Place the findings of a publisher template's report in its files (``result``: the
+    ``TemplateResult`` of the conversion), with the fix in the publisher's words."""
+    from .ingest.template.locating import Provenance
+
+    provenance = Provenance(result.rows)
+    report.template, report.rejects = True, list(result.rejects)
+    for findings in report.findings.values():
+        for f in findings:
+            f.where = provenance.locate(f.shape, f.focus, f.path_iri, f.value_term)
+            for lang in ("fr", "en"):
+                fix = provenance.fix(f.shape, lang, f.where, pick(f.name, lang) or "")
+                if fix:
+                    f.fix[lang] = fix
+    return report
 
 
 def _owner(data: rdflib.Graph, focus: URIRef, ptces: set[str], depth: int = 3) -> str | None:
@@ -530,7 +559,7 @@ def render_html(report: Report, lang: str = "fr", standalone: bool = True) -> st
     from .templating import environment
 
     return environment().get_template("validation.html").render(
-        report=report, lang=lang, words=report_words(lang), pick=pick, standalone=standalone,
+        report=report, lang=lang, words=report_words(lang), pick=pick, standalone=standalone, law=LAW_URL,
         owners=sorted(set(report.ptces) | set(report.findings), key=lambda o: (o is None, report.ptces.get(o, ""))),
     )
 
