@@ -297,10 +297,10 @@ class _Reader:
         if finding.group_iri == NEGATIVE:
             return evidence or None
         if finding.shape in LOCATED:
-            if finding.value_node is None:
+            member = results.value(finding.node, SH.value) if finding.node is not None else None
+            if not isinstance(member, URIRef):
                 return None
-            member = ox.NamedNode(finding.value_node)
-            rows = self.mirror.query(_PREFIXES + LOCATION.replace("$member", str(member)))
+            rows = self.mirror.query(_PREFIXES + LOCATION, substitutions={ox.Variable("member"): ox.NamedNode(str(member))})
             facts = [self.fact(r["s"], r["p"], r["o"]) for r in rows]
             return facts or None
         value = results.value(finding.node, SH.value) if finding.node is not None else None

@@ -10,6 +10,7 @@ validates in under a second end to end (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import logging
 import pickle
 import sys
 import threading
@@ -30,9 +31,16 @@ from .errors import UserError
 from .files import replaced_atomically
 from .ingest.rdf_files import parse_file
 from .labels import pick
-from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, PTCE, RDF, RDFS, SH, SKOS
+from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, PTCE, PTCESH, RDF, RDFS, SH, SKOS
+
+# rdflib logs a warning with a traceback for every literal it cannot convert ("2021-02-30"^^xsd:date):
+# such a literal is a finding of the report (ill_typed_results), never a traceback on stderr.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+ILL_TYPED_SHAPE = PTCESH["Qualite-ValeursBienTypees"]
 
 REFERENCE_GRAPHS = ("cog", "sirene")
+# Article 9 of loi n° 2014-856 du 31 juillet 2014: the text the project cites (ontology, shapes)
+LAW_URL = "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000029313296"
 MODEL_GRAPHS = ("ontology", "vocabularies")
 SEVERITIES = {str(SH.Violation): "violation", str(SH.Warning): "warning", str(SH.Info): "info"}
 SEVERITY_ORDER = ("violation", "warning", "info")
@@ -192,11 +200,36 @@ class ValidationContext:
         store, identifier = pickle.loads(self._model)
         return rdflib.Graph(store=store, identifier=identifier)
 
+    def registry_aliases(self, data: rdflib.Graph) -> dict[str, str]:
+        """The data's nodes given by a SIREN or SIRET (``ptce:siren``/``ptce:siret``) that are not the
+        KB's own IRI for it, mapped to the unit or establishment of the reference graphs (SIRENE)
+        holding that number; empty when the base holds none."""
+        aliases: dict[str, str] = {}
+        if not self.reference_graphs:
+            return aliases
+        for predicate in (PTCE.siren, PTCE.siret):
+            for node, value in data.subject_objects(predicate):
+                if not isinstance(node, URIRef) or not isinstance(value, Literal):
+                    continue
+                number = ox.Literal(str(value).replace(" ", ""))
+                for graph in self.reference_graphs:
+                    found = next(iter(self.store.quads_for_pattern(None, ox.NamedNode(str(predicate)), number, graph)), None)
+                    if found is not None and isinstance(found.subject, ox.NamedNode):
+                        if found.subject.value != str(node):
+                            aliases[str(node)] = found.subject.value
+                        break
+        return aliases
+
     def reference_extract(self, data: rdflib.Graph, hops: int = 2) -> list[ox.Triple]:
-        """Triples of the reference graphs about the KB resources the data points to (and one hop on)."""
+        """Triples of the reference graphs about the KB resources the data points to (and one hop on).
+
+        A node of the data given by a SIREN or SIRET under another IRI (the publisher's own
+        namespace) is resolved: the facts of the matching SIRENE unit or establishment are stated
+        about that node too (its ESS flag, legal category, establishments and their communes)."""
         seen: set[str] = set()
+        aliases = self.registry_aliases(data)
         frontier = {str(n) for n in set(data.subjects()) | set(data.objects())
-                    if isinstance(n, URIRef) and str(n).startswith(self.id_prefix)}
+                    if isinstance(n, URIRef) and str(n).startswith(self.id_prefix)} | set(aliases.values())
         extract: list[ox.Triple] = []
         for _ in range(hops):
             frontier -= seen
@@ -209,6 +242,17 @@ class ValidationContext:
                         if isinstance(quad.object, ox.NamedNode) and quad.object.value.startswith(self.id_prefix):
                             found.add(quad.object.value)
             frontier = found
+        if aliases:
+            nodes: dict[str, list[ox.NamedNode]] = {}
+            for node, target in aliases.items():
+                nodes.setdefault(target, []).append(ox.NamedNode(node))
+            resolved = []
+            for t in extract:
+                for subject in nodes.get(t.subject.value, ()) if isinstance(t.subject, ox.NamedNode) else ():
+                    resolved.append(ox.Triple(subject, t.predicate, t.object))
+                for obj in nodes.get(t.object.value, ()) if isinstance(t.object, ox.NamedNode) else ():
+                    resolved.append(ox.Triple(t.subject, t.predicate, obj))
+            extract += resolved
         return extract
 
     def data_graph(self, data: rdflib.Graph) -> DataGraph:
@@ -288,11 +332,16 @@ class Finding:
     value: str | None
     source: str | None
     # for ptcekb.documentation, which classifies the findings on curated PTCEs: the element of the
-    # law (sh:group IRI), the constraint component, the offending value's node, the sh:result node
+    # law (sh:group IRI), the constraint component, the sh:result node
     group_iri: str | None = None
     component: str | None = None
-    value_node: str | None = None
     node: object = None
+    path_iri: str | None = None  # the path when it is one predicate
+    value_term: str | None = None  # the value's IRI (or lexical form)
+    # for a publisher template: the (file, line, column) places of the finding, and its fix in the
+    # publisher's words by language (ptcekb.ingest.template.locating)
+    where: list = field(default_factory=list)
+    fix: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -301,6 +350,8 @@ class Report:
     results: rdflib.Graph
     ptces: dict[str, str]  # IRI -> label
     findings: dict[str | None, list[Finding]] = field(default_factory=dict)  # by PTCE IRI
+    template: bool = False  # made from the publisher's CSV template (findings located in its files)
+    rejects: list = field(default_factory=list)  # the template's rejected rows (schema.Reject)
 
     def count(self, severity: str) -> int:
         return sum(1 for fs in self.findings.values() for f in fs if f.severity == severity)
@@ -333,17 +384,65 @@ def validate(data: rdflib.Graph, context: ValidationContext, timings: dict[str, 
         graph, shacl_graph=context.shapes, inference="none", allow_warnings=True, allow_infos=True, inplace=True,
     )
     validated = time.perf_counter()
+    ill_typed = ill_typed_results(data, results, context.shapes)
+    _tag_sparql_messages(results, context.shapes)
     ptces = {str(p): _label(data, p) for p in data.subjects(RDF.type, PTCE.PTCE)}
-    report = Report(bool(conforms), results, ptces)
+    report = Report(bool(conforms) and not ill_typed, results, ptces)
     for result in results.objects(None, SH.result):  # not the nested sh:detail results
         finding = _finding(results, context.shapes, graph, result)
-        report.findings.setdefault(_owner(data, URIRef(finding.focus), set(ptces)), []).append(finding)
+        # the focus as a term (a blank node stays one: the member's period, a nested instant...)
+        report.findings.setdefault(_owner(data, results.value(result, SH.focusNode), set(ptces)), []).append(finding)
     for findings in report.findings.values():
         findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.group_order, f.shape, f.focus_label))
     if timings is not None:
         timings.update({"data graph": built - start, "pySHACL": validated - built,
                         "findings": time.perf_counter() - validated})
     return report
+
+
+def ill_typed_results(data: rdflib.Graph, results: rdflib.Graph, shapes: rdflib.Graph) -> int:
+    """Add a result of ``ptcesh:Qualite-ValeursBienTypees`` for every ill-typed literal of the data
+    (its lexical form is not in its XSD datatype's lexical space: rdflib marks it ``ill_typed``);
+    no SHACL target reaches every literal, so this shape is evaluated here. Returns their number."""
+    report = results.value(predicate=RDF.type, object=SH.ValidationReport)
+    if report is None:
+        return 0
+    count = 0
+    for subject, predicate, value in data:
+        if not isinstance(value, Literal) or not value.ill_typed:
+            continue
+        count += 1
+        result = BNode()
+        results.add((report, SH.result, result))
+        results.add((result, RDF.type, SH.ValidationResult))
+        results.add((result, SH.focusNode, subject))
+        results.add((result, SH.resultPath, predicate))
+        results.add((result, SH.value, value))
+        results.add((result, SH.sourceShape, ILL_TYPED_SHAPE))
+        results.add((result, SH.resultSeverity, shapes.value(ILL_TYPED_SHAPE, SH.severity) or SH.Violation))
+        results.add((result, SH.sourceConstraintComponent, SH.DatatypeConstraintComponent))
+        for message in shapes.objects(ILL_TYPED_SHAPE, SH.message):
+            results.add((result, SH.resultMessage, message))
+    if count:
+        results.set((report, SH.conforms, Literal(False)))
+    return count
+
+
+def _tag_sparql_messages(results: rdflib.Graph, shapes: rdflib.Graph) -> None:
+    """pySHACL writes the messages of SHACL-SPARQL constraints without their language tags (both
+    languages as untagged strings): put back the constraint's (else the shape's) tagged messages."""
+    for result in list(results.objects(None, SH.result)):
+        messages = list(results.objects(result, SH.resultMessage))
+        if not messages or any(isinstance(m, Literal) and m.language for m in messages):
+            continue
+        constraint = results.value(result, SH.sourceConstraint)
+        shape = results.value(result, SH.sourceShape)
+        tagged = [m for m in shapes.objects(constraint, SH.message) if m.language] if constraint is not None else []
+        tagged = tagged or [m for m in shapes.objects(shape, SH.message) if isinstance(m, Literal) and m.language]
+        if tagged:
+            results.remove((result, SH.resultMessage, None))
+            for message in tagged:
+                results.add((result, SH.resultMessage, message))
 
 
 def _texts(graph: rdflib.Graph, subject, predicate) -> dict[str, str]:
@@ -388,9 +487,27 @@ def _finding(results: rdflib.Graph, shapes: rdflib.Graph, graph: rdflib.Graph, r
         source=str(shapes.value(shape, DCTERMS.source) or shapes.value(owner, DCTERMS.source) or "") or None,
         group_iri=str(group) if isinstance(group, URIRef) else None,
         component=str(results.value(result, SH.sourceConstraintComponent) or "") or None,
-        value_node=str(value) if isinstance(value, URIRef) else None,
         node=result,
+        path_iri=str(path) if isinstance(path, URIRef) else None,
+        value_term=str(value) if value is not None else None,
     )
+
+
+def locate_in_template(report: Report, result) -> Report:
+    """Place the findings of a publisher template's report in its files (``result``: the
+    ``TemplateResult`` of the conversion), with the fix in the publisher's words."""
+    from .ingest.template.locating import Provenance
+
+    provenance = Provenance(result.rows)
+    report.template, report.rejects = True, list(result.rejects)
+    for findings in report.findings.values():
+        for f in findings:
+            f.where = provenance.locate(f.shape, f.focus, f.path_iri, f.value_term)
+            for lang in ("fr", "en"):
+                fix = provenance.fix(f.shape, lang, f.where, pick(f.name, lang) or "")
+                if fix:
+                    f.fix[lang] = fix
+    return report
 
 
 def _owner(data: rdflib.Graph, focus: URIRef, ptces: set[str], depth: int = 3) -> str | None:
@@ -450,7 +567,7 @@ def render_html(report: Report, lang: str = "fr", standalone: bool = True) -> st
     from .templating import environment
 
     return environment().get_template("validation.html").render(
-        report=report, lang=lang, words=report_words(lang), pick=pick, standalone=standalone,
+        report=report, lang=lang, words=report_words(lang), pick=pick, standalone=standalone, law=LAW_URL,
         owners=sorted(set(report.ptces) | set(report.findings), key=lambda o: (o is None, report.ptces.get(o, ""))),
     )
 

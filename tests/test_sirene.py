@@ -386,3 +386,51 @@ def test_bad_input_is_one_line_with_exit_2(kb, tmp_path, case):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("ptcekb: error: "), result.stderr
     if case == "establishments-as-units":
         assert "categorieJuridiqueUniteLegale" in result.stderr
+
+
+# -- validation: members given only by SIREN or SIRET are resolved against graph/sirene ---------------
+
+RESOLVED = """@prefix ptce: <https://w3id.org/ptce/def#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<http://example.org/pub/id/ptce/p> a ptce:PTCE ; skos:prefLabel "Pôle résolu (fictif)"@fr ;
+    ptce:territory <https://w3id.org/ptce/id/commune/26108> ;
+    org:hasMember <http://example.org/pub/id/organisation/a>, <http://example.org/pub/id/organisation/b>,
+                  <http://example.org/pub/id/organisation/c> .
+# fictional association of Crest (SIRENE flag O), given by its SIREN and its establishment's SIRET only
+<http://example.org/pub/id/organisation/a> ptce:siren "777777772" ; org:hasSite <http://example.org/pub/id/site/a> .
+<http://example.org/pub/id/site/a> ptce:siret "77777777200016" .
+# real sample rows: COOP BREIZH (flag O), and HERNAS CARTONNAGE (an SAS, 5710) declared ESS by statute
+<http://example.org/pub/id/organisation/b> ptce:siren "006080170" .
+<http://example.org/pub/id/organisation/c> a ptce:EntrepriseESSDeStatut ; ptce:siren "005520176" .
+"""
+
+
+def test_validation_resolves_members_given_by_siren_or_siret(combined, built_store, tmp_path):
+    """With SIRENE (the real sample rows and the fictional ones) the members given only by their
+    numbers get SIRENE's facts: two more ESS members, the commune of an establishment, and a legal
+    category that contradicts a declared ESS statute. Without SIRENE, none of that is known."""
+    data = tmp_path / "resolu.ttl"
+    data.write_text(RESOLVED, encoding="utf-8")
+
+    def shapes(store) -> dict[str, set[str]]:
+        result = ptcekb("validate", "--store", str(store), "--format", "turtle", str(data))
+        assert "Traceback" not in result.stderr, result.stderr
+        graph = ox.Store()
+        graph.load(result.stdout.encode(), format=ox.RdfFormat.TURTLE)
+        found: dict[str, set[str]] = {}
+        for row in graph.query("""PREFIX sh: <http://www.w3.org/ns/shacl#>
+                SELECT ?shape ?focus ?value WHERE { ?r sh:sourceShape ?shape ; sh:focusNode ?focus OPTIONAL { ?r sh:value ?value } }"""):
+            found.setdefault(row["shape"].value.rsplit("#", 1)[-1], set()).add(
+                row["value"].value if row["value"] is not None else row["focus"].value)
+        return found
+
+    without, with_sirene = shapes(built_store), shapes(combined)
+    assert "Art9-1-EntreprisesESS" in without  # only c is ESS (by its declared class)
+    assert "Art9-1-EntreprisesESS" not in with_sirene  # a and b are ESS by SIRENE's flag
+    assert "Art9-1-CategorieDesEntreprisesESSDeStatut" not in without
+    assert with_sirene["Art9-1-CategorieDesEntreprisesESSDeStatut"] >= {BASE + "concept/categories-juridiques/5710"}
+    # a is located on the territory by its SIRENE establishment (Crest, 26108); b's commune is unknown
+    located = with_sirene.get("Art9-2-MembresESSSurLeTerritoire", set())
+    assert "http://example.org/pub/id/organisation/b" in located
+    assert "http://example.org/pub/id/organisation/a" not in located

@@ -4,8 +4,10 @@ unreadable input exits 2, and the HTTP service gives the same findings."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
+import zipfile
 
 import pyoxigraph as ox
 import pytest
@@ -243,3 +245,143 @@ def test_facts_that_go_against_an_element_read_as_contradicted(built_store):
     assert [f.object for f in elements["Art9-Negatif"].facts] == ["https://w3id.org/ptce/def#ReseauOuRegroupement"]
     assert {f.subject for f in elements["Art9-1"].facts} == {base + "id/organisation/a-fictive", base + "id/organisation/b-fictive"}
     assert "Les membres de l'ESS sont situés sur le territoire" not in [m.get("fr") for m in elements["Art9-2"].missing]
+
+# -- rules of issue 20: ill-typed literals, tagged messages of SPARQL constraints ------------------
+
+def test_an_impossible_date_is_a_finding_not_a_traceback(built_store):
+    result = validate(built_store, FIXTURES / "casse-Qualite-ValeursBienTypees.ttl", fmt="human", lang="en")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Failed to convert" not in result.stderr, result.stderr
+    assert "2016-02-30" in result.stdout and "Values valid for their datatype" in result.stdout
+    # the finding belongs to the PTCE whose membership period holds the date (a blank node)
+    assert "does not conform to article 9" in result.stdout and "outside any PTCE" not in result.stdout
+
+
+def test_messages_of_sparql_constraints_carry_french_and_english(built_store):
+    """pySHACL writes them untagged; the report gives the constraint's messages in both languages."""
+    for name in ("casse-Art9-2-MembresESSSurLeTerritoire.ttl", "casse-Qualite-ClassesDisjointes.ttl",
+                 "casse-Art9-1-CategorieDesEntreprisesESSDeStatut.ttl"):
+        store = ox.Store()
+        store.load(validate(built_store, FIXTURES / name).stdout.encode(), format=ox.RdfFormat.TURTLE)
+        rows = list(store.query(f"SELECT ?r ?m WHERE {{ ?r <{SH}sourceConstraint> ?c ; <{SH}resultMessage> ?m }}"))
+        assert rows, name
+        by_result = {}
+        for row in rows:
+            by_result.setdefault(row["r"], set()).add(row["m"].language)
+        assert all(languages == {"fr", "en"} for languages in by_result.values()), (name, by_result)
+
+
+# -- publishers who work in a spreadsheet: the template's CSV files, or a zip, in /validate -------
+
+TEMPLATE = ROOT / "examples" / "template"
+LAW = "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000029313296"
+
+
+def template_files(**changes) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The example template's files as a multipart upload; ``changes``: file -> function(rows) -> rows."""
+    files = []
+    for path in sorted(TEMPLATE.glob("*.csv")):
+        content = path.read_bytes()
+        change = changes.get(path.stem)
+        if change:
+            rows = change(list(csv.reader(content.decode("utf-8").splitlines())))
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(rows)
+            content = out.getvalue().encode("utf-8")
+        files.append(("file", (path.name, content, "text/csv")))
+    return files
+
+
+def zipped(files) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for _, (name, content, _) in files:
+            archive.writestr("gabarit/" + name, content)
+    return buffer.getvalue()
+
+
+def broken_members(rows):
+    """The SCOP (line 3) gets an SAS's legal category while declared ESS by statute; the
+    laboratory (line 7) an unknown role code, so the template refuses its row."""
+    header = rows[0]
+    rows[2][header.index("categorie_juridique")] = "5710"
+    rows[6][header.index("role")] = "chercheur"
+    return rows
+
+
+def test_template_files_are_reported_by_file_line_and_column(http):
+    response = http.post("/validate", files=template_files(membres=broken_members), headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html"), response.text[:300]
+    page = response.text
+    # the finding is on the SCOP's row and column, with the fix in the publisher's words
+    row = page.split("Art9-1-CategorieDesEntreprisesESSDeStatut")[0].rsplit('<tr class="violation">', 1)[1]
+    assert "membres.csv, ligne 3, colonne <code>categorie_juridique</code>" in row
+    assert "changez type_acteur en societe-commerciale-ess" in row
+    fix = row.split("<details")[0].rsplit("<td>", 1)[1]
+    assert "ptce:" not in fix and "org:" not in fix and "rdf:" not in fix, fix  # RDF terms only in the details
+    assert '<details class="rdf">' in page and "https://w3id.org/ptce/def#legalCategory" in page
+    # the refused row, and the law's text linked from every finding
+    assert "membres.csv</td><td>7</td><td>role</td>" in page and "chercheur" in page
+    assert page.count(f'<a class="law" href="{LAW}"') == page.count("<tr class=") - page.count("membres.csv</td><td>")
+
+
+def test_a_zip_of_the_template_converts_as_the_command_does(http, built_store):
+    """The example template zipped (in a folder, as a spreadsheet user zips it) gives the same
+    findings over HTTP as `ptcekb validate DIR` on the command line."""
+    body = zipped(template_files())
+    response = http.post("/validate", files={"file": ("gabarit.zip", body, "application/zip")},
+                         headers={"Accept": "text/turtle"})
+    assert response.status_code == 200, response.text
+    assert findings(response.text) == findings(validate(built_store, TEMPLATE).stdout)
+    assert findings(response.text)  # the example has its warnings (no local authority, a partner outside)
+
+
+@pytest.mark.parametrize("case, status, fragment", [
+    ("traversal", 400, "outside the archive"), ("nested", 400, "zip inside the zip"),
+    ("bomb", 413, "once uncompressed"), ("members", 413, "entries"), ("not-a-zip", 400, "not a readable zip"),
+    ("no-template-file", 400, "no file of the template"), ("mixed", 415, "not both"),
+])
+def test_hostile_or_wrong_template_uploads_are_refused_clearly(http, case, status, fragment):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if case == "traversal":
+            archive.writestr("../../ptce.csv", (TEMPLATE / "ptce.csv").read_bytes())
+        elif case == "nested":
+            archive.writestr("ptce.zip", zipped(template_files()))
+        elif case == "bomb":  # 11 MB of one letter: a few kB compressed
+            archive.writestr("ptce.csv", b"id,nom\n" + b"a" * (11 * 1024 * 1024))
+        elif case == "members":
+            for i in range(65):
+                archive.writestr(f"notes-{i}.txt", b"x")
+        elif case == "no-template-file":
+            archive.writestr("lisez-moi.txt", b"x")
+    files = [("file", ("gabarit.zip", buffer.getvalue() if case != "not-a-zip" else b"PK\x03\x04 broken", "application/zip"))]
+    if case == "mixed":
+        files = template_files() + [("file", ("conforme.ttl", (FIXTURES / "conforme.ttl").read_bytes(), "text/turtle"))]
+    response = http.post("/validate", files=files)
+    assert response.status_code == status and fragment in response.text, (response.status_code, response.text[:300])
+    assert response.headers["content-type"].startswith("text/plain")  # not a browser: one line of text
+    browser = http.post("/validate", files=files, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == status and browser.headers["content-type"].startswith("text/html")
+    assert fragment in browser.text and 'href="/validate"' in browser.text
+    assert http.get("/healthz").status_code == 200
+
+
+def test_errors_are_pages_for_a_browser(http):
+    """A Turtle syntax error and an unknown file type: a page for a browser (with the line and
+    column), text for other clients; the CSV template is no longer refused with 415."""
+    syntax = (FIXTURES / "syntaxe.ttl").read_bytes()
+    page = http.post("/validate", files={"file": ("syntaxe.ttl", syntax, "text/turtle")}, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert re.search(r"syntaxe\.ttl:\d+:\d+", page.text) and "<form" not in page.text and "Traceback" not in page.text
+    text = http.post("/validate", content=syntax, headers={"Content-Type": "text/turtle"})
+    assert text.status_code == 400 and text.headers["content-type"].startswith("text/plain")
+    odd = http.post("/validate", files={"file": ("photo.png", b"\x89PNG", "image/png")}, headers={"Accept": "text/html"})
+    assert odd.status_code == 415 and odd.headers["content-type"].startswith("text/html") and "ptce.csv" in odd.text
+    single = http.post("/validate", files={"file": ("ptce.csv", (TEMPLATE / "ptce.csv").read_bytes(), "text/csv")},
+                       headers={"Accept": "text/html"})
+    assert single.status_code == 200 and "Rapport de validation" in single.text
+    assert http.get("/validate", params={"ptce": "https://w3id.org/ptce/id/ptce/nowhere"},
+                    headers={"Accept": "text/html"}).headers["content-type"].startswith("text/html")
+    form = http.get("/validate", headers={"Accept": "text/html"}).text
+    assert "multiple" in form and ".csv" in form and LAW in form

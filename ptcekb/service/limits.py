@@ -15,6 +15,12 @@ UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes of an upload to /validate; 413 beyond
 # nesting (Oxigraph's RDF/XML parser: 1 s at depth 5,000, 35 s at 20,000) are refused before parsing
 # by syntax_limits, as on every path that parses.
 UPLOAD_TRIPLE_LIMIT = 50_000
+# A publisher template sent to /validate as files or a zip (validation_worker.py): the template has 5
+# files, so a few more (a README, a spreadsheet's leftovers) are skipped but 8 files per form and 64
+# members per zip are the most accepted; what the zip holds, uncompressed, counts against
+# UPLOAD_LIMIT as the files would (a zip bomb stops there, while it is read). Nested zips are refused.
+UPLOAD_MAX_FILES = 8
+ZIP_MAX_MEMBERS = 64
 
 # Every request (security.py): the largest body a route accepts (PUT/POST /store) plus room for
 # multipart framing; header fields, in number and bytes; and the whole head as it arrives

@@ -12,15 +12,16 @@ from contextlib import asynccontextmanager
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from ..documentation import PTCEDocumentation, documented, render_documentation_html, summary
 from ..errors import UserError
 from ..labels import local_path
 from ..remote import open_store
 from ..store import StoreLocation
-from ..validate import render_html, render_rdf
+from ..validate import LAW_URL, render_html, render_rdf
 from .http import ProtocolError, error_response, read_body
-from .limits import UPLOAD_LIMIT
+from .limits import UPLOAD_LIMIT, UPLOAD_MAX_FILES
 from .negotiation import Representation, negotiate
 from . import worker_guard
 from .pagequery import Missing
@@ -73,9 +74,17 @@ def _respond(request: Request, report) -> Response:
 
 @router.get("/validate", summary="Upload form, or the article-9 documentation of a PTCE of the KB (?ptce=IRI)")
 async def validate_form(request: Request, ptce: str | None = None) -> Response:
+    try:
+        return await _validate_form(request, ptce)
+    except UserError as exc:
+        return _error(request, exc.http_status, str(exc))
+
+
+async def _validate_form(request: Request, ptce: str | None) -> Response:
     if ptce is None:
         return request.app.state.templates.TemplateResponse(
-            request, "validate_form.html", {"lang": _lang(request), "limit_mb": UPLOAD_LIMIT // (1024 * 1024)})
+            request, "validate_form.html", {"lang": _lang(request), "limit_mb": UPLOAD_LIMIT // (1024 * 1024), "law": LAW_URL,
+                      "max_files": UPLOAD_MAX_FILES})
     kb = request.app.state.kb
     # The one computation of the curated PTCEs' article 9 (ptcekb/documentation.py), the same the
     # PTCE pages and list show: waited for here, at most PTCEKB_VALIDATION_TIMEOUT.
@@ -190,40 +199,95 @@ def documentation_summary(kb, lang: str) -> dict | None:
     return kb.cached(("documentation summary", lang), lambda: summary(documentation, lang))
 
 
-@router.post("/validate", summary="Validate uploaded RDF (body or multipart 'file') against article 9")
+TEMPLATE_EXTENSIONS = (".csv", ".zip")
+
+
+@router.post("/validate", summary="Validate uploaded RDF (body or multipart 'file') or the CSV template's files (or a zip) against article 9")
 async def validate_upload(request: Request) -> Response:
+    try:
+        return await _validate_upload(request)
+    except UserError as exc:  # a browser gets a page, other clients one line of text
+        return _error(request, exc.http_status, str(exc))
+
+
+async def _validate_upload(request: Request) -> Response:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > UPLOAD_LIMIT:
-        return _too_large()
+        return _too_large(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    uploads: list[tuple[str, bytes]] = []
     try:
         if content_type == "multipart/form-data":
-            async with request.form(max_files=1, max_fields=10, max_part_size=UPLOAD_LIMIT) as form:
-                upload = form.get("file")
-                if upload is None or isinstance(upload, str):
-                    raise UserError("no 'file' field in the form / champ 'file' absent")
-                body = await upload.read(UPLOAD_LIMIT + 1)
-                name = upload.filename or "upload"
+            async with request.form(max_files=UPLOAD_MAX_FILES, max_fields=10, max_part_size=UPLOAD_LIMIT) as form:
+                total = 0
+                for upload in form.getlist("file"):
+                    if isinstance(upload, str):
+                        continue
+                    content = await upload.read(UPLOAD_LIMIT + 1 - total)
+                    total += len(content)
+                    if total > UPLOAD_LIMIT:
+                        return _too_large(request)
+                    if upload.filename or content:
+                        uploads.append((upload.filename or "upload", content))
+            if not uploads:
+                raise UserError("no 'file' field in the form / champ 'file' absent : choisissez un ou plusieurs fichiers")
+            body, name = uploads[0][1], uploads[0][0]
             rdf_format = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1].lower()) if "." in name else None
         else:
             body = await read_body(request, UPLOAD_LIMIT)
             name, rdf_format = "body", INPUT_TYPES.get(content_type)
     except ProtocolError:  # read_body's one refusal: past UPLOAD_LIMIT
-        return _too_large()
+        return _too_large(request)
+    except HTTPException as exc:  # Starlette's refusal of the form: too many files or fields, a part past the limit
+        raise UserError(f"{exc.detail} / envoi refusé (au plus {UPLOAD_MAX_FILES} fichiers de "
+                        f"{UPLOAD_LIMIT // (1024 * 1024)} Mo en tout)", http_status=400) from None
     if len(body) > UPLOAD_LIMIT:
-        return _too_large()
+        return _too_large(request)
+    kb = request.app.state.kb
+    info = kb.info()
+    template = [n for n, _ in uploads if n.lower().endswith(TEMPLATE_EXTENSIONS)]
+    if template:  # the publisher template's CSV files, or a zip of them (validation_worker.py)
+        if len(template) != len(uploads):
+            others = ", ".join(n for n, _ in uploads if n not in template)
+            return _error(request, 415, f"415: send either the template's CSV files (or a zip) or one RDF file, not both "
+                                        f"({others}) / envoyez soit les fichiers CSV du gabarit (ou un zip), soit un "
+                                        f"fichier RDF")
+        report = await POOL.validate_template(kb.settings, info.build, info.directory, uploads,
+                                              kb.settings.validation_timeout)
+        return _respond(request, report)
+    if len(uploads) > 1:
+        return _error(request, 415, "415: one RDF file at a time (several files are for the CSV template) / un seul "
+                                    "fichier RDF à la fois (plusieurs fichiers : les CSV du gabarit)")
     if rdf_format is None:
-        return error_response(415, f"415: send Turtle, TriG, JSON-LD, RDF/XML or N-Triples ({', '.join(INPUT_TYPES)})")
+        return _error(request, 415, "415: send the CSV files of the publisher template (ptce.csv, membres.csv…, or a "
+                                    "zip of them), or Turtle, TriG, JSON-LD, RDF/XML or N-Triples "
+                                    f"({', '.join(INPUT_TYPES)}) / envoyez les fichiers CSV du gabarit (ou un zip), "
+                                    "ou un fichier RDF")
     if not body.strip():
         raise UserError("empty document / document vide")
     # issue 10: parsing and pySHACL run in a worker process under a time limit (validation_worker.py)
-    kb = request.app.state.kb
-    info = kb.info()
     report = await POOL.validate(kb.settings, info.build, info.directory, body, rdf_format.file_extension, name,
                                  kb.settings.validation_timeout)
     return _respond(request, report)
 
 
-def _too_large() -> Response:
-    return error_response(413, f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
-                               f"{UPLOAD_LIMIT // (1024 * 1024)} Mo")
+def _wants_html(request: Request) -> bool:
+    """A browser: it asks for HTML by name (curl's and libraries' ``*/*`` get text)."""
+    accept = request.headers.get("accept", "")
+    representation = negotiate(accept, REPORTS)
+    return "text/html" in accept.lower() and representation is not None and representation.rdf_format is None
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    """An error of /validate: a page in the form's style for a browser, one line of text otherwise."""
+    if not _wants_html(request):
+        return error_response(status, message, {"Vary": "Accept"})
+    return request.app.state.templates.TemplateResponse(
+        request, "validation_error.html", {"lang": _lang(request), "status": status, "message": message,
+                                           "law": LAW_URL},
+        status_code=status, headers={"Vary": "Accept, Accept-Language"})
+
+
+def _too_large(request: Request) -> Response:
+    return _error(request, 413, f"413: the upload limit is {UPLOAD_LIMIT // (1024 * 1024)} MB / la limite est de "
+                                f"{UPLOAD_LIMIT // (1024 * 1024)} Mo")

@@ -16,9 +16,11 @@ memory is capped (``PTCEKB_WORKER_MEMORY``) and, with a local store, it cannot o
 from __future__ import annotations
 
 import asyncio
+import io
 import multiprocessing
 import threading
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 
 import pyoxigraph as ox
 from pebble import ProcessExpired, ProcessPool
@@ -26,10 +28,11 @@ from pebble import ProcessExpired, ProcessPool
 from ..config import Settings
 from ..errors import UserError
 from ..ingest.rdf_files import parse_bytes
+from ..ingest.template import COLUMNS, ingest_files
 from ..remote import open_store
-from ..validate import Report, context_for, graph_of, validate
+from ..validate import Report, context_for, graph_of, locate_in_template, validate
 from . import worker_guard
-from .limits import UPLOAD_TRIPLE_LIMIT
+from .limits import UPLOAD_LIMIT, UPLOAD_TRIPLE_LIMIT, ZIP_MAX_MEMBERS
 from .worker_guard import Confinement
 
 
@@ -59,8 +62,18 @@ class ValidationPool:
 
     async def validate(self, settings: Settings, build: str, directory: Path | None, body: bytes,
                        extension: str, name: str, timeout: float) -> Report:
+        return await self._run(settings, build, directory, timeout, validate_upload,
+                               (settings, build, directory, body, extension, name))
+
+    async def validate_template(self, settings: Settings, build: str, directory: Path | None,
+                                files: list[tuple[str, bytes]], timeout: float) -> Report:
+        """A publisher template's CSV files (or a zip of them), converted and validated in the worker."""
+        return await self._run(settings, build, directory, timeout, validate_template_upload,
+                               (settings, build, directory, files))
+
+    async def _run(self, settings: Settings, build: str, directory: Path | None, timeout: float, function, args) -> Report:
         pool = self._current(settings, build, remote=directory is None)
-        task = pool.schedule(validate_upload, args=(settings, build, directory, body, extension, name))
+        task = pool.schedule(function, args=args)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(task), timeout)
         except asyncio.TimeoutError:  # the time limit counts the wait in the queue too
@@ -98,3 +111,82 @@ def validate_upload(settings: Settings, build: str, directory: Path | None, body
         triples.append(quad.triple)
     store = ox.Store.read_only(str(directory)) if directory is not None else open_store(settings)
     return validate(graph_of(triples), context_for(store, settings, directory or build))
+
+
+def validate_template_upload(settings: Settings, build: str, directory: Path | None,
+                             files: list[tuple[str, bytes]]) -> Report:
+    """In the worker: unpack, convert as ``ptcekb ingest template`` does, validate, locate the findings."""
+    result = ingest_files(template_files(files), settings.ns)
+    if len(result.triples) > UPLOAD_TRIPLE_LIMIT:
+        raise UserError(f"more than {UPLOAD_TRIPLE_LIMIT:,} triples: validation is for the description of "
+                        f"a few PTCEs / plus de {UPLOAD_TRIPLE_LIMIT:,} triplets", http_status=413)
+    store = ox.Store.read_only(str(directory)) if directory is not None else open_store(settings)
+    report = validate(graph_of(result.triples), context_for(store, settings, directory or build))
+    return locate_in_template(report, result)
+
+
+def template_files(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
+    """The template's files by name, from uploaded CSV files and zips (hostile input: bounded).
+
+    A zip is read member by member, decompressing at most what is left of ``UPLOAD_LIMIT`` for all
+    files together (the sizes a zip declares are not trusted); at most ``ZIP_MAX_MEMBERS`` members;
+    a member that is a zip, is encrypted, or whose name is absolute or climbs (``..``) is refused.
+    Only a member's base name counts (nothing is written to disk): folders, ``__MACOSX`` and
+    hidden files are skipped, as are files that are not the template's; a name twice is refused."""
+    out: dict[str, bytes] = {}
+    budget = [UPLOAD_LIMIT]
+
+    def add(name: str, content: bytes, where: str) -> None:
+        if name in out:
+            raise UserError(f"{where}: {name} given twice / {name} donné deux fois", http_status=400)
+        out[name] = content
+
+    for name, content in files:
+        base = PurePosixPath(name.replace("\\", "/")).name
+        if base.lower().endswith(".zip"):
+            for member, data in _zip_members(base, content, budget):
+                add(PurePosixPath(member).name.lower(), data, f"{base}: {member}")
+        else:
+            budget[0] -= len(content)
+            add(base.lower(), content, base)
+    known = {n: c for n, c in out.items() if n in COLUMNS}
+    if not known:
+        raise UserError(f"no file of the template ({', '.join(COLUMNS)}) in the upload / aucun fichier du gabarit "
+                        f"dans l'envoi (ptce.csv au moins)", http_status=400)
+    return known
+
+
+def _zip_members(name: str, content: bytes, budget: list[int]):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise UserError(f"{name}: not a readable zip ({exc}) / zip illisible", http_status=400) from None
+    if len(entries) > ZIP_MAX_MEMBERS:
+        raise UserError(f"{name}: {len(entries)} entries, {ZIP_MAX_MEMBERS} at most / trop de fichiers dans le zip",
+                        http_status=413)
+    with archive:
+        for entry in entries:
+            member = entry.filename
+            path = PurePosixPath(member.replace("\\", "/"))
+            if member.startswith(("/", "\\")) or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+                raise UserError(f"{name}: {member}: a path outside the archive / chemin hors de l'archive", http_status=400)
+            if entry.is_dir() or "__MACOSX" in path.parts or path.name.startswith("."):
+                continue
+            if path.name.lower().endswith(".zip"):
+                raise UserError(f"{name}: {member}: a zip inside the zip is not accepted / zip imbriqué refusé",
+                                http_status=400)
+            if path.name.lower() not in COLUMNS:
+                continue  # a README, a spreadsheet: not the template's, not read
+            if entry.flag_bits & 0x1:
+                raise UserError(f"{name}: {member}: encrypted / chiffré", http_status=400)
+            try:
+                with archive.open(entry) as stream:
+                    data = stream.read(max(budget[0], 0) + 1)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+                raise UserError(f"{name}: {member}: unreadable ({exc}) / illisible", http_status=400) from None
+            budget[0] -= len(data)
+            if budget[0] < 0:
+                raise UserError(f"{name}: more than {UPLOAD_LIMIT // (1024 * 1024)} MB once uncompressed / plus de "
+                                f"{UPLOAD_LIMIT // (1024 * 1024)} Mo une fois décompressé", http_status=413)
+            yield member, data

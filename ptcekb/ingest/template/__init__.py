@@ -30,11 +30,11 @@ from ...namespaces import SKOS, Namespaces, slugify
 from ...rdf import TYPE, triple
 from .checking import Row
 from .mapping import HANDLERS, Context, member_key
-from .reading import Table, read_table
+from .reading import Table, decode, read_table, read_text_table
 from .schema import COLUMNS, MAIN_FILE, REQUIRED, Reject, TemplateResult, load_reference
 
-__all__ = ["COLUMNS", "REQUIRED", "Reject", "Row", "TemplateResult", "ingest_template", "load_reference",
-           "read_template", "used_prefixes"]
+__all__ = ["COLUMNS", "REQUIRED", "Reject", "Row", "TemplateResult", "ingest_files", "ingest_template",
+           "load_reference", "read_template", "used_prefixes"]
 
 
 def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = SOURCES_ROOT,
@@ -44,14 +44,33 @@ def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = 
     ``ns`` mints the publisher's resources; ``territories`` is the knowledge base whose COG IRIs
     the territories point to (by default the same base)."""
     directory = Path(directory)
-    ns = ns or Namespaces()
-    territories = territories or ns
     if not directory.is_dir():
         raise UserError(f"{directory}: not a directory (expected a directory holding ptce.csv)", exit_code=2)
     if not (directory / MAIN_FILE).is_file():
         raise UserError(f"{directory / MAIN_FILE}: missing (every template needs ptce.csv)", exit_code=2)
-    ref = load_reference(Path(root))
     tables = {name: read_table(directory / name, name) for name in COLUMNS if (directory / name).is_file()}
+    return _convert(tables, ns, root, territories)
+
+
+def ingest_files(files: dict[str, bytes], ns: Namespaces | None = None, root: Path = SOURCES_ROOT,
+                 territories: Namespaces | None = None) -> TemplateResult:
+    """The same conversion as :func:`ingest_template`, of the template's files given by name and
+    content (an upload): names other than the template's are refused, ptce.csv is required."""
+    unknown = sorted(set(files) - set(COLUMNS))
+    if unknown:
+        raise UserError(f"{', '.join(unknown)}: not a file of the template ({', '.join(COLUMNS)}) / "
+                        f"n'est pas un fichier du gabarit", exit_code=2)
+    if MAIN_FILE not in files:
+        raise UserError(f"{MAIN_FILE}: missing (every template needs ptce.csv) / {MAIN_FILE} manque "
+                        f"(tout gabarit en a besoin)", exit_code=2)
+    tables = {name: read_text_table(decode(files[name], name), name) for name in COLUMNS if name in files}
+    return _convert(tables, ns, root, territories)
+
+
+def _convert(tables: dict[str, Table], ns: Namespaces | None, root: Path, territories: Namespaces | None) -> TemplateResult:
+    ns = ns or Namespaces()
+    territories = territories or ns
+    ref = load_reference(Path(root))
 
     # Keys other files refer to, taken from every row (valid or not): a row never depends on
     # another row being valid.
@@ -66,6 +85,7 @@ def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = 
     triples: list[ox.Triple] = []
     rejects: list[Reject] = []
     kept: dict[str, int] = {}
+    provenance: list[tuple[str, int, list[ox.Triple]]] = []
     for name, table in tables.items():
         rejects += table.rejects
         kept[name] = 0
@@ -77,12 +97,13 @@ def ingest_template(directory: Path, ns: Namespaces | None = None, root: Path = 
             row.required()
             produced = HANDLERS[name](ctx, row, seen, line)
             if row.problems:
-                rejects.append(Reject(name, line, "; ".join(row.problems)))
+                rejects.append(Reject(name, line, "; ".join(row.problems), tuple(row.details)))
             else:
                 triples += produced
                 kept[name] += 1
+                provenance.append((name, line, produced))
     rejects.sort(key=lambda r: (list(COLUMNS).index(r.file), r.line))
-    return TemplateResult(_tidy(triples), rejects, kept)
+    return TemplateResult(_tidy(triples), rejects, kept, provenance)
 
 
 def read_template(directory: Path, ns: Namespaces | None = None, root: Path = SOURCES_ROOT,

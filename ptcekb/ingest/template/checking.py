@@ -30,9 +30,11 @@ class Row:
         self.ref = ref
         self.name = name
         self.problems: list[str] = []
+        self.details: list[tuple[str, str]] = []  # (column, message) of each problem
 
     def problem(self, column: str, message: str) -> None:
         self.problems.append(f"{column}: {message}")
+        self.details.append((column, message))
 
     def get(self, column: str) -> str:
         return self.values.get(column, "")

@@ -91,11 +91,17 @@ def _read_text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}", exit_code=2) from None
+    return decode(raw, str(path))
+
+
+def decode(raw: bytes, where: str) -> str:
+    """The text of a template file (UTF-8, a BOM accepted); ``where`` names it in the error."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 (save the file as CSV UTF-8)", exit_code=2) from None
+        raise UserError(f"{where}:{line}: not UTF-8 (save the file as CSV UTF-8) / pas en UTF-8 "
+                        f"(enregistrez le fichier au format CSV UTF-8)", exit_code=2) from None
 
 
 @dataclass
@@ -108,7 +114,12 @@ class Table:
 
 
 def read_table(path: Path, name: str) -> Table:
-    records = _Records(_read_text(path))
+    return read_text_table(_read_text(path), name)
+
+
+def read_text_table(content: str, name: str) -> Table:
+    """The table of a template file's text (what :func:`read_table` reads from a file)."""
+    records = _Records(content)
     stream = iter(records)
     rejects: list[Reject] = []
     header: list[str] | None = None

@@ -64,6 +64,7 @@ class Reject:
     file: str
     line: int
     reason: str
+    problems: tuple[tuple[str, str], ...] = ()  # (column, problem) of a row's reason, when known
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"
@@ -74,6 +75,8 @@ class TemplateResult:
     triples: list[ox.Triple]
     rejects: list[Reject]
     kept: dict[str, int] = field(default_factory=dict)  # rows kept per file
+    # the rows kept, each with the triples it produced: (file, physical line, triples)
+    rows: list[tuple[str, int, list[ox.Triple]]] = field(default_factory=list)
 
 
 
