@@ -33,6 +33,7 @@ from .config import Settings
 from .files import replaced_atomically
 from .labels import pick
 from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, RDF, RDFS, SH, SKOS
+from .sparql_text import bind_iris
 from .i18n import report_words, translator
 from .validate import Finding, Report, context_for, graph_of, render_rdf, validate
 
@@ -300,7 +301,7 @@ class _Reader:
             member = results.value(finding.node, SH.value) if finding.node is not None else None
             if not isinstance(member, URIRef):
                 return None
-            rows = self.mirror.query(_PREFIXES + LOCATION, substitutions={ox.Variable("member"): ox.NamedNode(str(member))})
+            rows = self.mirror.query(_PREFIXES + bind_iris(LOCATION, {"member": str(member)}))
             facts = [self.fact(r["s"], r["p"], r["o"]) for r in rows]
             return facts or None
         value = results.value(finding.node, SH.value) if finding.node is not None else None
