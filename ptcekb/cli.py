@@ -120,7 +120,7 @@ def cmd_dump(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .validate import context_for, load_input, render, validate
+    from .validate import ValidationContext, load_input, render, validate
 
     settings = _settings(args)
     if args.ptce:
@@ -131,7 +131,8 @@ def cmd_validate(args) -> int:
         raise UserError("nothing to validate: give files or --ptce / rien à valider", exit_code=2)
     store = open_store(settings)
     data = load_input([Path(p) for p in args.files], settings)
-    report = validate(data, context_for(store, settings, settings.store_url or StoreLocation(settings.store).current()))
+    build = None if settings.store_url else StoreLocation(settings.store).current()
+    report = validate(data, ValidationContext(store, settings, build))
     sys.stdout.buffer.write(render(report, args.format, args.lang))
     import gc
 

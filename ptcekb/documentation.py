@@ -35,7 +35,7 @@ from .labels import pick
 from .namespaces import DCTERMS, FOAF, IGEO, PREFIXES, RDF, RDFS, SH, SKOS
 from .sparql_text import bind_iris
 from .i18n import report_words, translator
-from .validate import Finding, Report, context_for, graph_of, render_rdf, validate
+from .validate import Finding, Report, ValidationContext, graph_of, render_rdf, validate
 
 SHAPES = "https://w3id.org/ptce/shapes#"
 # The elements of article 9 (the groups of shapes/article9.ttl), in the order of the law, then the
@@ -197,7 +197,7 @@ def documented(store, settings: Settings, key) -> dict[str, PTCEDocumentation]:
 
 def document_curated(store, settings: Settings, key) -> dict[str, PTCEDocumentation]:
     """Every PTCE of the curated graph (``graph/ptce``): one validation, its findings classified."""
-    context = context_for(store, settings, key)
+    context = ValidationContext(store, settings, key if isinstance(key, Path) else None)
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(settings.ns.graph("ptce")))]
     data = graph_of(triples)
     report = validate(data, context)

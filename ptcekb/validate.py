@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import pickle
 import sys
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -300,19 +299,6 @@ def _write_cache(path: Path | None, prepared: dict) -> None:
                 other.unlink(missing_ok=True)
     except OSError:
         pass
-
-
-_contexts: dict[tuple, ValidationContext] = {}
-_contexts_lock = threading.Lock()
-
-
-def context_for(store: ox.Store, settings: Settings, key) -> ValidationContext:
-    """One context per published build (``key`` names it), built once."""
-    with _contexts_lock:
-        if key not in _contexts:
-            _contexts.clear()
-            _contexts[key] = ValidationContext(store, settings, key if isinstance(key, Path) else None)
-        return _contexts[key]
 
 
 # -- the report -----------------------------------------------------------------------------------

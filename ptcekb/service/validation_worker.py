@@ -30,7 +30,7 @@ from ..errors import UserError
 from ..ingest.rdf_files import parse_bytes
 from ..ingest.template import COLUMNS, ingest_files
 from ..remote import open_store
-from ..validate import Report, context_for, graph_of, locate_in_template, validate
+from ..validate import Report, ValidationContext, graph_of, locate_in_template, validate
 from . import worker_guard
 from .limits import UPLOAD_LIMIT, UPLOAD_TRIPLE_LIMIT, ZIP_MAX_MEMBERS
 from .worker_guard import Confinement
@@ -99,6 +99,20 @@ class ValidationPool:
             pool.join()
 
 
+# The validation context of the last build this worker process validated against: the process
+# validates upload after upload against one build, and for a remote store (no build directory, so no
+# on-disk cache beside it: validate.ValidationContext) preparing it reads the model over HTTP.
+_last_context: tuple[str, ValidationContext] | None = None
+
+
+def _context(settings: Settings, build: str, directory: Path | None) -> ValidationContext:
+    global _last_context  # noqa: PLW0603 - this worker process's own state, one build at a time
+    if _last_context is None or _last_context[0] != build:
+        store = ox.Store.read_only(str(directory)) if directory is not None else open_store(settings)
+        _last_context = (build, ValidationContext(store, settings, directory))
+    return _last_context[1]
+
+
 def validate_upload(settings: Settings, build: str, directory: Path | None, body: bytes, extension: str,
                     name: str) -> Report:
     """In the worker: check the limits, parse, validate against the build's context."""
@@ -109,8 +123,7 @@ def validate_upload(settings: Settings, build: str, directory: Path | None, body
             raise UserError(f"more than {UPLOAD_TRIPLE_LIMIT:,} triples: validation is for the description of "
                             f"a few PTCEs / plus de {UPLOAD_TRIPLE_LIMIT:,} triplets", http_status=413)
         triples.append(quad.triple)
-    store = ox.Store.read_only(str(directory)) if directory is not None else open_store(settings)
-    return validate(graph_of(triples), context_for(store, settings, directory or build))
+    return validate(graph_of(triples), _context(settings, build, directory))
 
 
 def validate_template_upload(settings: Settings, build: str, directory: Path | None,
@@ -120,8 +133,7 @@ def validate_template_upload(settings: Settings, build: str, directory: Path | N
     if len(result.triples) > UPLOAD_TRIPLE_LIMIT:
         raise UserError(f"more than {UPLOAD_TRIPLE_LIMIT:,} triples: validation is for the description of "
                         f"a few PTCEs / plus de {UPLOAD_TRIPLE_LIMIT:,} triplets", http_status=413)
-    store = ox.Store.read_only(str(directory)) if directory is not None else open_store(settings)
-    report = validate(graph_of(result.triples), context_for(store, settings, directory or build))
+    report = validate(graph_of(result.triples), _context(settings, build, directory))
     return locate_in_template(report, result)
 
 
