@@ -763,8 +763,8 @@ def test_delete_where_shorthand_becomes_its_long_form(delete_where):
     rewritten = apply_dataset(update, [G1], [])
     assert f"USING <{G1}> WHERE {{ ?s <http://example.org/p> ?o }}" in rewritten
     store = _engine_store()
-    store.update(f"INSERT DATA {{ <http://example.org/a> <http://example.org/p> 1 . "
-                 f"<http://example.org/b> <http://example.org/p> 2 }}")  # into the real default graph
+    store.update("INSERT DATA { <http://example.org/a> <http://example.org/p> 1 . "
+                 "<http://example.org/b> <http://example.org/p> 2 }")  # into the real default graph
     store.update(rewritten)  # deletes from the default graph what matches in g1: only the a triple
     remaining = {(q.subject.value, q.graph_name) for q in store.quads_for_pattern(None, None, None)}
     assert ("http://example.org/a", ox.DefaultGraph()) not in remaining
