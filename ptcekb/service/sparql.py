@@ -21,6 +21,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from .. import labels
 from ..config import SOURCES_ROOT
 from ..errors import UserError
 from ..namespaces import PREFIXES, VOCAB_BASE
@@ -32,6 +33,8 @@ from .federation import materialise
 from .http import (CORS_HEADERS, TRUNCATED_HEADER, Operation, ProtocolError, error_response, method_not_allowed, preflight,
                    read_operation, require_text)
 from .limits import MAX_QUERY_BYTES
+from .documents import language
+from .pagequery import Missing
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
 from .routing import Router
@@ -239,7 +242,8 @@ async def _sparql(request: Request) -> Response:
     if reply.truncated:
         headers[TRUNCATED_HEADER] = "true"
     if representation is HTML:
-        return page(request, text, reply=reply, elapsed=elapsed, row_cap=job.row_cap, headers=headers)
+        found = await result_labels(request, reply) if reply.kind == "solutions" else ({}, 0)
+        return page(request, text, reply=reply, elapsed=elapsed, row_cap=job.row_cap, headers=headers, found=found)
     return Response(reply.body, media_type=_content_type(representation), headers=headers)
 
 
@@ -287,6 +291,9 @@ class Example:
     def href(self) -> str:
         return "/sparql?format=html&query=" + quote(self.text, safe="")
 
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title_fr
+
 
 def load_examples() -> list[Example]:
     """The competency questions of ``queries/*.rq`` with their FR/EN comment header."""
@@ -307,9 +314,29 @@ def load_examples() -> list[Example]:
     return examples
 
 
+async def result_labels(request: Request, reply) -> tuple[dict[str, str], int]:
+    """The labels of the IRIs of a SELECT answer shown as HTML, in the page's language, by one query
+    (``labels.labels_query``) for at most ``labels.LOOKUP_CAP`` of them, under the page time limit;
+    and the cap when the answer had more IRIs than it (0 otherwise). No answer in time: no labels."""
+    document = json.loads(reply.body)
+    if "boolean" in document:
+        return {}, 0
+    iris = list(dict.fromkeys(b["value"] for row in document["results"]["bindings"] for b in row.values()
+                              if b["type"] == "uri"))
+    if not iris:
+        return {}, 0
+    capped = labels.LOOKUP_CAP if len(iris) > labels.LOOKUP_CAP else 0
+    rows = await request.app.state.page_queries.select(labels.labels_query(iris[:labels.LOOKUP_CAP]))
+    if isinstance(rows, Missing):
+        return {}, capped
+    return labels.best(rows, language(request)), capped
+
+
 def page(request: Request, query: str, *, reply=None, error: str | None = None, status: int = 200,
-         elapsed: float | None = None, row_cap: int | None = None, headers: dict | None = None) -> HTMLResponse:
-    """The query page: the form, the examples and, after a query, its results as a table."""
+         elapsed: float | None = None, row_cap: int | None = None, headers: dict | None = None,
+         found: tuple[dict[str, str], int] = ({}, 0)) -> HTMLResponse:
+    """The query page: the form, the examples and, after a query, its results as a table: an IRI
+    with its label (``result_labels``), a literal with its language as a badge."""
     context = {"query": query, "examples": load_examples(), "error": error, "elapsed": elapsed,
                "row_cap": row_cap, "result": None, "timeout": request.app.state.settings.query_timeout}
     if reply is not None:
@@ -321,24 +348,25 @@ def page(request: Request, query: str, *, reply=None, error: str | None = None, 
                 context["result"] = {"kind": "boolean", "value": document["boolean"]}
             else:
                 variables = document["head"]["vars"]
-                rows = [[_cell(b.get(v), request) for v in variables] for b in document["results"]["bindings"]]
-                context["result"] = {"kind": "solutions", "vars": variables, "rows": rows, "truncated": reply.truncated}
+                names, capped = found
+                rows = [[_cell(b.get(v), request, names) for v in variables] for b in document["results"]["bindings"]]
+                context["result"] = {"kind": "solutions", "vars": variables, "rows": rows, "truncated": reply.truncated,
+                                     "labels_capped": capped}
     response = request.app.state.templates.TemplateResponse(request, "sparql.html", context, status_code=status)
     response.headers.update(headers or {**CORS_HEADERS, "Vary": "Accept"})
     return response
 
 
-def _cell(term: dict | None, request: Request) -> dict:
+def _cell(term: dict | None, request: Request, names: dict[str, str]) -> dict:
     if term is None:
         return {"text": ""}
     value = term["value"]
     if term["type"] == "uri":
-        return {"text": _compact(value), "href": _local(value, request), "title": value}
+        return {"text": _compact(value), "label": names.get(value), "href": _local(value, request), "title": value}
     if term["type"] == "bnode":
         return {"text": "_:" + value}
     if term["type"] == "literal":
-        suffix = f"@{term['xml:lang']}" if "xml:lang" in term else ""
-        return {"text": value + suffix, "title": term.get("datatype", "")}
+        return {"text": value, "lang": term.get("xml:lang"), "title": term.get("datatype", "")}
     return {"text": json.dumps(value)}
 
 
