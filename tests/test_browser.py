@@ -357,7 +357,8 @@ LANGUAGE_PAGES = (
     "/", PTCE_PATH, "/id/ptce/", "/id/organisation/les-anges-gardins",
     "/id/commune/62057", "/id/epci/246200844", "/id/departement/62", "/id/region/32",
     "/concept/roles/partenaire", "/def", "/shapes", "/graph/meta",
-    "/.well-known/void", "/sparql/description", "/validate",
+    "/.well-known/void", "/sparql/description", "/validate", "/about",
+    "/validate?ptce=" + quote("https://w3id.org/ptce" + PTCE_PATH, safe=""),
     "/sparql?format=html&query=" + quote(
         "SELECT ?region ?nom ?type WHERE { ?region a igeo:Region ; igeo:nom ?nom ; a ?type . "
         "FILTER(?region = <https://w3id.org/ptce/id/region/84>) }"),
