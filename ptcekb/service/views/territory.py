@@ -31,17 +31,11 @@ SELECT DISTINCT ?org WHERE {
   FILTER NOT EXISTS { ?org ptce:administrativeStatus %(ceased)s }
   FILTER(EXISTS { ?org ptce:essFlag true } || EXISTS { ?org a/rdfs:subClassOf* ptce:EntrepriseESS })
 }%(limit)s"""
-# The same question, for the link to all of them: names and communes, sorted.
-ESS_IN_TERRITORY_ALL = """
-SELECT ?org (SAMPLE(?legalName) AS ?name) (GROUP_CONCAT(DISTINCT ?code; separator=" ") AS ?communes) WHERE {
-  { VALUES ?commune { $this } } UNION { ?commune igeo:subdivisionDe $this }
-  ?site ptce:commune ?commune ; org:siteOf ?org .
-  FILTER NOT EXISTS { ?site ptce:administrativeStatus %(closed)s }
-  FILTER NOT EXISTS { ?org ptce:administrativeStatus %(ceased)s }
-  FILTER(EXISTS { ?org ptce:essFlag true } || EXISTS { ?org a/rdfs:subClassOf* ptce:EntrepriseESS })
-  OPTIONAL { ?org rov:legalName|skos:prefLabel ?legalName }
-  OPTIONAL { ?commune igeo:codeINSEE ?code }
-} GROUP BY ?org ORDER BY ?name"""
+# The same question, for the link to all of them: with their names, sorted (the whole list: seconds
+# for a région on a national register, under the endpoint's own time limit and row cap).
+ESS_IN_TERRITORY_ALL = ESS_IN_TERRITORY.replace("SELECT DISTINCT ?org WHERE {", "SELECT DISTINCT ?org ?name WHERE {").replace(
+    "\n}%(limit)s", "\n  OPTIONAL { ?org rov:legalName ?legalName }\n  OPTIONAL { ?org skos:prefLabel ?label }"
+    "\n  BIND(COALESCE(?legalName, ?label) AS ?name)\n} ORDER BY ?name")
 
 # The PTCEs of a territory X, by relation: "same" (one of the PTCE's areas is X), "contains" (the
 # PTCE's territory — ptce:territory or the units it comprises — contains X) and "within" (one of
