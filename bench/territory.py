@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from ptcekb.service.views import territory  # noqa: E402
 from ptcekb.service.views.base import SPARQL_PREFIXES  # noqa: E402
+from ptcekb.sparql_text import bind_iris  # noqa: E402
 
 PATHS = ("id/commune/26108", "id/epci/200040509", "id/departement/26", "id/region/84", "id/region/11")
 BASE = "https://w3id.org/ptce/"
@@ -45,7 +46,7 @@ def main() -> None:
     print(f"median / fastest of {args.runs} runs, in ms (rows)")
     for path in args.paths:
         for name, query in queries.items():
-            text = SPARQL_PREFIXES + query.replace("$this", f"<{BASE}{path}>")
+            text = SPARQL_PREFIXES + bind_iris(query, {"this": BASE + path})
             times, rows = [], 0
             for _ in range(args.runs):
                 started = time.perf_counter()
