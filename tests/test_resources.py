@@ -180,6 +180,11 @@ def test_territory_page_shows_hierarchy_and_ptces(http):
     page = http.get("/id/commune/11206").text
     assert 'href="/id/departement/11"' in page and 'href="/id/region/76"' in page  # its hierarchy
     assert 'href="/id/ptce/3-eva"' in page  # the PTCE located there
+    # its seat: the same territory, not one its territory contains (the branch used to be always empty)
+    same = re.search(r'<section id="ptce-same">(.*?)</section>', page, re.DOTALL)
+    assert same and 'href="/id/ptce/3-eva"' in same.group(1)
+    montaigu = re.search(r'<section id="ptce-same">(.*?)</section>', http.get("/id/commune/85146").text, re.DOTALL)
+    assert montaigu and 'href="/id/ptce/ptce-culture-a-montaigu"' in montaigu.group(1)
     departement = http.get("/id/departement/11").text
     assert 'href="/id/ptce/3-eva"' in departement and 'href="/id/commune/11206"' not in departement.split("<details")[0] \
         or "Comprend" in departement

@@ -22,7 +22,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT, ptcekb
+import httpx
+
+from conftest import ROOT, Server, ptcekb
 from ptcekb.config import Settings
 from ptcekb.store import clone_build
 
@@ -303,6 +305,83 @@ def test_members_per_legal_category_family(combined):
     # 005420120 (5599), 666666664 (1000), 565656568 (5710); unknown: 046620266 (not in this file), the
     # member known by its name only, the SIREN in no file
     assert answer == {"ess-cooperatives": 1, "hors-familles-ess": 4, "categorie-inconnue": 3}
+
+
+# -- territory pages on SIRENE data (issue 20, item 7) ----------------------------------------------
+
+def ess_units_by_commune(store: Path) -> dict[str, set[str]]:
+    """Active ESS units per commune code, read from graph/sirene by triple lookups (not by the page's
+    SPARQL): ESS flag or an ESS class, unit not ceased, establishment not closed."""
+    graph = sirene_graph(store)
+    rdf_type, status = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", PTCE + "administrativeStatus"
+    ess_classes = {PTCE + "EntrepriseESS", PTCE + "EntrepriseESSDeStatut", PTCE + "SocieteCommercialeESS"}
+    states = "https://w3id.org/ptce/concept/etats-administratifs/"
+    found: dict[str, set[str]] = {}
+    for unit in {s for s in subjects(graph) if s.startswith(ORG) and "#" not in s}:
+        if not (objects(graph, unit, PTCE + "essFlag") == {"true"} or objects(graph, unit, rdf_type) & ess_classes):
+            continue
+        if states + "C" in objects(graph, unit, status):
+            continue
+        for site in objects(graph, unit, "http://www.w3.org/ns/org#hasSite"):
+            if states + "F" not in objects(graph, site, status):
+                for commune in objects(graph, site, PTCE + "commune"):
+                    found.setdefault(commune.rsplit("/", 1)[1], set()).add(unit[len(ORG):])
+    return found
+
+
+def section(page: str, name: str) -> str:
+    found = re.search(f'<section id="{name}">(.*?)</section>', page, re.DOTALL)
+    return found.group(1) if found else ""
+
+
+def test_territory_pages_list_ess_establishments_and_ptces_by_relation(combined):
+    """A commune, its EPCI, its département and its région list the ESS enterprises established in
+    them (the real sample rows with the fictional ones: the real ESS units have no establishment in
+    the sample); a PTCE shows on the pages of its own, containing and contained territories."""
+    from ptcekb.ingest.cog import load_snapshot
+
+    cog = load_snapshot(ROOT / "data" / "reference" / "cog-2026.json.gz")
+    communes = {c["code"]: c for c in cog["communes"] if c["type"] == "commune-actuelle"}
+    epci_of = {member: e["code"] for e in cog["epci"] for member in e["membres"]}
+    by_commune = ess_units_by_commune(combined)
+    assert by_commune.get("26108"), "the fixture has ESS establishments in Crest"
+    expected = {"commune/26108": by_commune["26108"]}
+    for path, belongs in ((f"epci/{epci_of['26108']}", lambda code: epci_of.get(code) == epci_of["26108"]),
+                          ("departement/26", lambda code: communes[code]["departement"] == "26"),
+                          ("region/84", lambda code: communes[code]["region"] == "84"),
+                          ("region/32", lambda code: communes[code]["region"] == "32")):
+        expected[path] = {unit for code, units in by_commune.items() if belongs(code) for unit in units}
+    assert expected["region/84"] >= expected["departement/26"] >= expected[f"epci/{epci_of['26108']}"] >= expected["commune/26108"]
+    assert expected["region/32"], "Abbeville (80001): an ESS establishment outside the Drôme"
+
+    server = Server(combined)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            pages = {path: http.get(f"/id/{path}", params={"lang": "fr"}) for path in expected}
+            pages["commune/26281"] = http.get("/id/commune/26281")
+        assert all(page.status_code == 200 for page in pages.values())
+        for path, units in expected.items():
+            listed = set(re.findall(r'href="/id/organisation/(\d{9})"', section(pages[path].text, "ess-here")))
+            assert listed == units, path
+            assert 'id="sections-missing"' not in pages[path].text, path
+
+        # the fictional PTCE's territory is the Drôme: its own page, the pages it contains, the région containing it
+        fictional = "pole-fictif"
+        relation = {path: [name for name in ("same", "contains", "within") if fictional in section(page.text, f"ptce-{name}")]
+                    for path, page in pages.items()}
+        assert relation["departement/26"] == ["same"]
+        assert relation["commune/26108"] == relation[f"epci/{epci_of['26108']}"] == relation["commune/26281"] == ["contains"]
+        assert relation["region/84"] == ["within"]
+        assert relation["region/32"] == []
+        # Pôle Sud (curated): seated in Romans-sur-Isère (26281), its sources name the région 84
+        archer = 'href="/id/ptce/pole-sud-archer"'
+        assert archer in section(pages["commune/26281"].text, "ptce-same")
+        assert archer in section(pages["departement/26"].text, "ptce-within")
+        assert archer in section(pages["region/84"].text, "ptce-same")
+        assert archer not in pages["commune/26108"].text, "a named région is a place, not a territory containing Crest"
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output()
 
 
 # -- atomicity and carry-over -----------------------------------------------------------------------

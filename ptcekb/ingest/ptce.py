@@ -13,7 +13,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from ..errors import UserError
-from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, ROV, SKOS, slugify
+from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, RDFS, ROV, SKOS, slugify
 from ..rdf import TYPE, iri, text, triple
 from . import BuildContext, Source
 from .calls import results_dates
@@ -120,7 +120,7 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
         for statement, where in each(key):
             yield from writer.value(node, predicate, date_literal, statement, where)
     for statement, where in each("carrier"):
-        yield from _carrier(writer, node, statement, where)
+        yield from _carrier(writer, node, statement, where, names[0][0]["value"])
     for statement, where in each("sectors"):
         yield from writer.state(node, DCTERMS.subject, text(statement["value"], "fr"), statement, where)
     for statement, where in each("calls"):
@@ -146,8 +146,11 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
             yield from writer.conflict_note(node, key, values)
 
 
-def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str) -> Iterator[ox.Triple]:
-    """The legal person carrying the PTCE, and its membership with the role 'structure porteuse'."""
+def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, ptce_name: str) -> Iterator[ox.Triple]:
+    """The legal person carrying the PTCE, and its membership with the role 'structure porteuse'.
+
+    A carrier whose name the sources do not give gets no name (skos:prefLabel) but a label
+    (rdfs:label) that says what is known: whose carrier it is, and that its name is not given."""
     ns = writer.ns
     if statement.get("siren") or statement.get("name"):
         key = str(statement.get("siren") or slugify(statement["name"]))
@@ -158,6 +161,9 @@ def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where
     yield triple(carrier, TYPE, iri(ROV.RegisteredOrganization))
     if statement.get("name"):
         yield triple(carrier, SKOS.prefLabel, text(statement["name"], "fr"))
+    elif key == "porteur":
+        yield triple(carrier, RDFS.label, text(f"structure porteuse de {ptce_name} (nom non donné par les sources)", "fr"))
+        yield triple(carrier, RDFS.label, text(f"carrier of {ptce_name} (name not given by the sources)", "en"))
     if statement.get("siren"):
         yield triple(carrier, PTCE.siren, text(str(statement["siren"])))
     form = statement.get("legal_form")
