@@ -187,7 +187,7 @@ def read_text_table(content: str, name: str) -> Table:
     if problems:
         detail = "; ".join(problem["en"] for _, problem in problems)
         unread = said(f"the {len(raw_rows)} data row(s) of this file were not read",
-                      f"les {len(raw_rows)} ligne(s) de données de ce fichier n'ont pas été lues")
+                      f"{len(raw_rows)} ligne(s) de données de ce fichier non lue(s)")
         rejects.insert(0, Reject(name, header_line, f"header: {detail}; {unread['en']}", tuple(
             (columns, said(f"header: {problem['en']}", f"en-tête : {problem['fr']}")) for columns, problem in problems
         ) + (("", unread),)))
