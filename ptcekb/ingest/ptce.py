@@ -17,11 +17,13 @@ from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, RDFS, ROV, SKOS, s
 from ..rdf import TYPE, iri, text, triple
 from . import BuildContext, Source
 from .calls import results_dates
-from .cog import CommuneAlias, commune_index
+from .cog import SNAPSHOT, CommuneAlias, commune_index, load_snapshot
 from .curated import StatementWriter, date_literal, number_literal, read_yaml, web_iri
 
 DIRECTORY = Path("data/ptce")
 ALIASES = Path("data/commune-aliases.yaml")
+# How a project territory and the départements/régions its statement names are placed (ontology/ptce.ttl).
+TERRITORY_RELATIONS = {"within": PTCE.withinArea, "comprises": PTCE.comprisesArea, "overlaps": PTCE.overlapsArea}
 # Fields whose several distinct values mean that sources disagree.
 SINGLE_VALUED = ("created", "ended")
 
@@ -54,8 +56,20 @@ def commune_aliases(root: Path) -> tuple[CommuneAlias, ...]:
     return tuple(aliases)
 
 
+def authorities(root: Path) -> dict[str, str]:
+    """The COG's intercommunalities (EPCI, EPT) by their name, case-folded: name -> SIREN. A carrier that
+    is a territorial authority is the COG's authority ({base}id/organisation/{SIREN}), not a duplicate."""
+    snapshot = load_snapshot(root / SNAPSHOT)
+    found: dict[str, set] = {}
+    for family in ("epci", "ept"):
+        for e in snapshot.get(family) or []:
+            found.setdefault(e["nom"].casefold(), set()).add(e["code"])
+    return {name: next(iter(codes)) for name, codes in found.items() if len(codes) == 1}
+
+
 def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
     communes = commune_index(ctx.root, commune_aliases(ctx.root))
+    ctx_authorities = authorities(ctx.root)
     call_dates = results_dates(ctx.root)
     for path in files(ctx.root):
         if path == ctx.root / ALIASES:
@@ -64,7 +78,7 @@ def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
         slug = data.get("slug")
         if slug != path.stem or slug != slugify(slug):
             raise UserError(f"{path}: slug {slug!r} must equal the file name and be lowercase ASCII with hyphens", exit_code=2)
-        yield from _ptce(ctx, path, data, communes, call_dates)
+        yield from _ptce(ctx, path, data, communes, call_dates, ctx_authorities)
 
 
 def _statements(data: dict, key: str, path: Path) -> list[dict]:
@@ -74,7 +88,7 @@ def _statements(data: dict, key: str, path: Path) -> list[dict]:
     return value
 
 
-def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict) -> Iterator[ox.Triple]:
+def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict, cog_authorities: dict) -> Iterator[ox.Triple]:
     ns = ctx.ns
     node = iri(ns.id("ptce", data["slug"]))
     writer, sources = StatementWriter.for_file(ns, path, data)
@@ -94,12 +108,19 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
         yield from writer.state(node, SKOS.prefLabel if index == 0 else SKOS.altLabel, text(statement["value"], "fr"), statement, where)
     for statement, where in each("also_known_as"):
         yield from writer.state(node, SKOS.altLabel, text(statement["value"], "fr"), statement, where)
+    # Where the PTCE is based (its seat, org:hasPrimarySite: a site with its commune), its project
+    # territory, and the units the sources merely name (ptce:mentionedArea) are three different facts.
     for statement, where in each("commune"):
         match = communes.resolve(statement["name"], str(statement.get("departement") or "") or None)
         if match.code:
             if match.via:  # the name the sources use stays in the statement's note
                 statement = {**statement, "note": "; ".join(filter(None, [statement.get("note"), f"COG 2026: {match.via}"]))}
-            yield from writer.state(node, PTCE.commune, iri(ns.id("commune", match.code)), statement, where)
+            site = iri(f"{node.value}#implantation-{match.code}")
+            yield from writer.state(node, ORG.hasPrimarySite, site, statement, where)
+            yield triple(site, TYPE, iri(ORG.Site))
+            yield triple(site, RDFS.label, text(f"implantation de {names[0][0]['value']}", "fr"))
+            yield triple(site, RDFS.label, text(f"where {names[0][0]['value']} is based", "en"))
+            yield from writer.state(site, PTCE.commune, iri(ns.id("commune", match.code)), statement, where)
         else:
             reason = f"ambiguous ({', '.join(match.candidates)})" if match.ambiguous else "not found in the COG 2026"
             ctx.warn(f"{path.name}: {where}: commune {statement['name']!r} (département {statement.get('departement')}) {reason}; left out")
@@ -109,18 +130,21 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
         yield triple(area, TYPE, iri(PTCE.TerritoireDeProjet))
         if statement.get("description"):
             yield triple(area, SKOS.prefLabel, text(statement["description"], "fr"))
-        for code in statement.get("departements") or []:
-            yield from writer.state(area, PTCE.comprisesArea, iri(ns.id("departement", str(code))), statement, where)
-        for code in statement.get("regions") or []:
-            yield from writer.state(area, PTCE.comprisesArea, iri(ns.id("region", str(code))), statement, where)
+        units = [("departement", str(code)) for code in statement.get("departements") or []]
+        units += [("region", str(code)) for code in statement.get("regions") or []]
+        if units and statement.get("relation") not in TERRITORY_RELATIONS:
+            raise UserError(f"{path}: {where}: a territory that names départements or régions says how it is placed "
+                            f"in them (relation: {', '.join(TERRITORY_RELATIONS)})", exit_code=2)
+        for kind, code in units:
+            yield from writer.state(area, TERRITORY_RELATIONS[statement["relation"]], iri(ns.id(kind, code)), statement, where)
     for key, kind in (("departement", "departement"), ("region", "region")):
         for statement, where in each(key):
-            yield from writer.state(node, DCTERMS.spatial, iri(ns.id(kind, str(statement["code"]))), statement, where)
+            yield from writer.state(node, PTCE.mentionedArea, iri(ns.id(kind, str(statement["code"]))), statement, where)
     for key, predicate in (("created", PTCE.creationDate), ("ended", PTCE.endDate)):
         for statement, where in each(key):
             yield from writer.value(node, predicate, date_literal, statement, where)
     for statement, where in each("carrier"):
-        yield from _carrier(writer, node, statement, where, names[0][0]["value"])
+        yield from _carrier(ctx, writer, node, statement, where, names[0][0]["value"], cog_authorities)
     for statement, where in each("sectors"):
         yield from writer.state(node, DCTERMS.subject, text(statement["value"], "fr"), statement, where)
     for statement, where in each("calls"):
@@ -146,34 +170,43 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
             yield from writer.conflict_note(node, key, values)
 
 
-def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, ptce_name: str) -> Iterator[ox.Triple]:
-    """The legal person carrying the PTCE, and its membership with the role 'structure porteuse'.
+def _carrier(ctx: BuildContext, writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, ptce_name: str,
+             cog_authorities: dict) -> Iterator[ox.Triple]:
+    """The legal person carrying the PTCE (ptce:carrier), apart from the enterprises it groups.
 
-    A carrier whose name the sources do not give gets no name (skos:prefLabel) but a label
-    (rdfs:label) that says what is known: whose carrier it is, and that its name is not given."""
+    Only an organisation whose SIREN is known is a rov:RegisteredOrganization in the SIREN space
+    ({base}id/organisation/{SIREN}, also linked with rov:hasRegisteredOrganization); a territorial
+    authority is the COG's (its SIREN comes from the COG, its types and name too); any other carrier
+    is an org:FormalOrganization of {base}id/structure/{slug} (docs/uris.md). A carrier whose name the
+    sources do not give is a node of the PTCE's description: no name (skos:prefLabel) but a label
+    (rdfs:label) that says whose carrier it is and that its name is not given. The carrier gets no
+    org:Membership: it is not counted among the ESS enterprises the PTCE groups (art. 9, I, 1)."""
     ns = writer.ns
-    if statement.get("siren") or statement.get("name"):
-        key = str(statement.get("siren") or slugify(statement["name"]))
-        carrier = iri(ns.id("organisation", key))
-    else:  # the sources give its legal form, not its name: a node of the PTCE's own description
-        key, carrier = "porteur", iri(f"{ptce.value}#porteur")
-    yield from writer.state(ptce, ROV.hasRegisteredOrganization, carrier, statement, where)
-    yield triple(carrier, TYPE, iri(ROV.RegisteredOrganization))
-    if statement.get("name"):
-        yield triple(carrier, SKOS.prefLabel, text(statement["name"], "fr"))
-    elif key == "porteur":
+    name, siren, form = statement.get("name"), str(statement.get("siren") or ""), statement.get("legal_form")
+    authority = cog_authorities.get(name.casefold()) if name and form == "collectivite" and not siren else None
+    if name and form == "collectivite" and not siren and authority is None:
+        ctx.warn(f"{writer.path.name}: {where}: the territorial authority {name!r} is not an EPCI of the COG 2026; kept as a structure")
+    if siren or authority:
+        carrier = iri(ns.id("organisation", siren or authority))
+    elif name:
+        carrier = iri(ns.id("structure", slugify(name)))
+    else:  # the sources give its legal form, not its name
+        carrier = iri(f"{ptce.value}#porteur")
+    yield from writer.state(ptce, PTCE.carrier, carrier, statement, where)
+    if siren or authority:
+        yield from writer.state(ptce, ROV.hasRegisteredOrganization, carrier, statement, where)
+    if siren:
+        yield triple(carrier, TYPE, iri(ROV.RegisteredOrganization))
+        yield triple(carrier, PTCE.siren, text(siren))
+    elif not authority:
+        yield triple(carrier, TYPE, iri(ORG.FormalOrganization))
+    if name and not authority:
+        yield triple(carrier, SKOS.prefLabel, text(name, "fr"))
+    elif not name:
         yield triple(carrier, RDFS.label, text(f"structure porteuse de {ptce_name} (nom non donné par les sources)", "fr"))
         yield triple(carrier, RDFS.label, text(f"carrier of {ptce_name} (name not given by the sources)", "en"))
-    if statement.get("siren"):
-        yield triple(carrier, PTCE.siren, text(str(statement["siren"])))
-    form = statement.get("legal_form")
     if form and form != "unknown":
         yield from writer.state(carrier, PTCE.legalForm, iri(ns.concept("formes-juridiques", form)), statement, where)
-    membership = iri(f"{ptce.value}#membre-{slugify(key)}")
-    yield triple(membership, TYPE, iri(ORG.Membership))
-    yield triple(membership, ORG.member, carrier)
-    yield triple(membership, ORG.organization, ptce)
-    yield from writer.state(membership, ORG.role, iri(ns.concept("roles", "structure-porteuse")), statement, where)
 
 
 def _selection(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, date) -> Iterator[ox.Triple]:
