@@ -88,6 +88,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "ptce_same": ("PTCE dont c'est le territoire", "PTCEs whose territory this is"),
     "ptce_contains": ("PTCE dont le territoire comprend celui-ci", "PTCEs whose territory comprises this one"),
     "ptce_within": ("PTCE situés dans ce territoire", "PTCEs located within this territory"),
+    "ptce_overlaps": ("PTCE dont le territoire a une partie commune avec ce territoire", "PTCEs whose territory overlaps this territory"),
     "no_ptce": ("Aucun PTCE connu.", "No known PTCE."),
     "ess_here": ("Entreprises de l'ESS établies ici (répertoire SIRENE)", "ESS enterprises established here (SIRENE register)"),
     "no_ess": ("Aucune entreprise de l'ESS connue ici (répertoire SIRENE non chargé ou vide pour ce territoire).",
@@ -207,6 +208,7 @@ WORDS: dict[str, tuple[str, str]] = {
 KINDS: dict[str, tuple[str, str]] = {
     "ptce": ("PTCE", "PTCEs"),
     "organisation": ("Organisations", "Organisations"),
+    "structure": ("Structures sans SIREN connu", "Organisations without a known SIREN"),
     "etablissement": ("Établissements", "Establishments"),
     "commune": ("Communes", "Communes"),
     "epci": ("Intercommunalités (EPCI)", "Intercommunalities (EPCI)"),

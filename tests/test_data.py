@@ -75,15 +75,15 @@ def test_every_ptce_has_a_source(store):
 def test_a_real_ptce_down_to_its_region(store):
     """Culture et Coopération (sources: Labo de l'ESS, juanico.fr): Saint-Étienne, Loire, Auvergne-Rhône-Alpes."""
     rows = list(store.query(PREFIXES + f"""SELECT ?commune ?dep ?reg WHERE {{
-        <{BASE}id/ptce/culture-et-cooperation> ptce:commune ?c .
+        <{BASE}id/ptce/culture-et-cooperation> org:hasPrimarySite/ptce:commune ?c .
         ?c igeo:nom ?commune ; igeo:subdivisionDe ?d, ?r . ?d a igeo:Departement ; igeo:nom ?dep .
         ?r a igeo:Region ; igeo:nom ?reg }}""", use_default_graph_as_union=True))
     assert [(r["commune"].value, r["dep"].value, r["reg"].value) for r in rows] == [("Saint-Étienne", "Loire", "Auvergne-Rhône-Alpes")]
 
 
 def test_a_former_commune_resolves_to_the_commune_that_absorbed_it(store):
-    assert store.query(PREFIXES + f"""ASK {{ <{BASE}id/ptce/ptce-culture-a-montaigu> ptce:commune ?c . ?c igeo:nom "Montaigu-Vendée"@fr .
-        ?s rdf:subject <{BASE}id/ptce/ptce-culture-a-montaigu> ; rdf:predicate ptce:commune ; skos:note ?n FILTER(CONTAINS(?n, "85146")) }}""",
+    assert store.query(PREFIXES + f"""ASK {{ <{BASE}id/ptce/ptce-culture-a-montaigu> org:hasPrimarySite ?site . ?site ptce:commune ?c . ?c igeo:nom "Montaigu-Vendée"@fr .
+        ?s rdf:subject ?site ; rdf:predicate ptce:commune ; skos:note ?n FILTER(CONTAINS(?n, "85146")) }}""",
                        use_default_graph_as_union=True)
 
 
@@ -127,8 +127,8 @@ def test_unresolvable_communes_are_reported_not_guessed(tmp_path):
 def test_a_spelling_the_cog_does_not_know_resolves_through_a_sourced_alias(store):
     """La Chapelle-aux-Pots (its sources' spelling) is Lachapelle-aux-Pots (60333) in the COG 2026;
     the statement keeps the sources' name in its note."""
-    assert store.query(PREFIXES + f"""ASK {{ <{BASE}id/ptce/ptce-pays-de-bray> ptce:commune ?c . ?c igeo:nom "Lachapelle-aux-Pots"@fr .
-        ?s rdf:subject <{BASE}id/ptce/ptce-pays-de-bray> ; rdf:predicate ptce:commune ; skos:note ?n
+    assert store.query(PREFIXES + f"""ASK {{ <{BASE}id/ptce/ptce-pays-de-bray> org:hasPrimarySite ?site . ?site ptce:commune ?c . ?c igeo:nom "Lachapelle-aux-Pots"@fr .
+        ?s rdf:subject ?site ; rdf:predicate ptce:commune ; skos:note ?n
         FILTER(CONTAINS(?n, "La Chapelle-aux-Pots") && CONTAINS(?n, "60333")) }}""", use_default_graph_as_union=True)
 
 

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 BASE = "https://w3id.org/ptce/"
-PLACES = "(ptce:territory/ptce:comprisesArea?)|ptce:commune|dcterms:spatial"
+PLACES = ("(ptce:territory/(ptce:comprisesArea|ptce:withinArea|ptce:overlapsArea)?)"
+          "|org:hasPrimarySite/ptce:commune|ptce:mentionedArea")
 # The same question as each filter of the home page, asked in SPARQL: which PTCEs have this value?
 SPARQL = {
     "region": f"""SELECT DISTINCT ?p WHERE {{ ?p a ptce:PTCE ; {PLACES} ?a .

@@ -67,7 +67,8 @@ def test_each_rdf_format_parses_back_with_the_resource_triples(http, path, media
 def test_description_holds_hash_nodes_labels_and_incoming_links(http):
     graph = rdflib.Graph().parse(data=http.get("/id/ptce/3-eva.ttl").text, format="turtle")
     territory = rdflib.URIRef(PTCE_IRI + "#territoire")  # a hash node of the document: described in it
-    assert (territory, rdflib.URIRef(BASE + "def#comprisesArea"), rdflib.URIRef(BASE + "id/departement/11")) in graph
+    # the Haute Vallée de l'Aude lies within the Aude (issue 21: it does not comprise it)
+    assert (territory, rdflib.URIRef(BASE + "def#withinArea"), rdflib.URIRef(BASE + "id/departement/11")) in graph
     # the département it points to is named, so a client shows "Aude" without another request
     assert (rdflib.URIRef(BASE + "id/departement/11"), rdflib.RDFS.label, rdflib.Literal("Aude", lang="fr")) in graph \
         or any(str(o) == "Aude" for o in graph.objects(rdflib.URIRef(BASE + "id/departement/11")))

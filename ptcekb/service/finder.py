@@ -2,8 +2,9 @@
 creation year, names), read once per build with a few SPARQL queries over the ~150 PTCEs; the
 filters of a request are then applied here, in Python, without any query (docs/uris.md, `/`).
 
-Where a PTCE is: the départements of its commune, of its project territory, or given as its
-territory (``dcterms:spatial``); a PTCE whose territory spans several départements is in each.
+Where a PTCE is: the départements of its seat's commune (``org:hasPrimarySite/ptce:commune``), of its
+territory (a COG unit, the units its project territory comprises, lies within or overlaps), or that
+its sources name (``ptce:mentionedArea``); a PTCE whose territory spans several départements is in each.
 Its régions are those of these places, and the régions given directly. A PTCE of which only the
 région, or nothing, is known has no département: it cannot be placed on the map of départements.
 """
@@ -19,8 +20,10 @@ from ..labels import local_path
 from .pagequery import need
 from .views.base import SPARQL_PREFIXES
 
-# Every place a PTCE is given: its commune, its project territory and the areas it comprises, its spatial coverage.
-_PLACES = "(ptce:territory/ptce:comprisesArea?)|ptce:commune|dcterms:spatial"
+# Every place a PTCE is given: its seat's commune, its territory and the units its project territory
+# comprises, lies within or overlaps, the units its sources name.
+_PLACES = ("(ptce:territory/(ptce:comprisesArea|ptce:withinArea|ptce:overlapsArea)?)"
+           "|org:hasPrimarySite/ptce:commune|ptce:mentionedArea")
 QUERIES = {
     "names": """SELECT ?ptce ?name ?main WHERE { ?ptce a ptce:PTCE .
       { ?ptce skos:prefLabel ?name BIND(true AS ?main) } UNION { ?ptce skos:altLabel ?name } }""",

@@ -52,7 +52,7 @@ LIST_PAGE = 50
 KIND_CLASSES = {
     "ptce": str(PTCE.PTCE), "commune": str(IGEO.Commune), "epci": str(IGEO.Intercommunalite),
     "departement": str(IGEO.Departement), "region": str(IGEO.Region), "com": str(IGEO.CollectiviteDOutreMer),
-    "appel": str(PTCE.AppelAProjets), "etablissement": str(PTCE.Etablissement), "organisation": None,
+    "appel": str(PTCE.AppelAProjets), "etablissement": str(PTCE.Etablissement), "organisation": None, "structure": None,
 }
 _GET = ["GET", "HEAD"]
 

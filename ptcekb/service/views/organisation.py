@@ -16,7 +16,7 @@ MEMBERSHIPS = """
 SELECT DISTINCT ?ptce ?role WHERE {
   { ?membership org:member $this ; org:organization ?ptce OPTIONAL { ?membership org:role ?role } }
   UNION { ?ptce org:hasMember $this }
-  UNION { ?ptce rov:hasRegisteredOrganization $this BIND(<https://w3id.org/ptce/concept/roles/structure-porteuse> AS ?role) }
+  UNION { ?ptce ptce:carrier|rov:hasRegisteredOrganization $this BIND(<https://w3id.org/ptce/concept/roles/structure-porteuse> AS ?role) }
 }"""
 
 SITES = """

@@ -64,7 +64,7 @@ def _compliance(page: Page) -> dict | None:
 def _identity(page: Page) -> list:
     rows = []
     for predicate in (PTCE.creationDate, PTCE.website, FOAF.homepage, DCTERMS.description, DCTERMS.subject,
-                      ROV.hasRegisteredOrganization, PTCE.memberCount, PTCE.fte, PTCE.governanceConfiguration,
+                      PTCE.carrier, PTCE.memberCount, PTCE.fte, PTCE.governanceConfiguration,
                       PTCE.impulse, PTCE.activitySector, PTCE.activityScope):
         values = page.values(predicate)
         if values:
@@ -73,11 +73,16 @@ def _identity(page: Page) -> list:
 
 
 def _territories(page: Page) -> list[dict]:
+    """The territory (with the units a project territory comprises, lies within or overlaps), the seat's
+    commune and the units the sources only name: each under its own relation."""
     out = []
-    for predicate in (PTCE.territory, DCTERMS.spatial, PTCE.commune):
+    for predicate in (PTCE.territory, ORG.hasPrimarySite, PTCE.mentionedArea):
         for territory in page.values(predicate):
-            areas = page.values(PTCE.comprisesArea, territory.value)
-            units = areas or [territory]
+            if predicate == ORG.hasPrimarySite:  # the seat is a site: show its commune
+                units = page.values(PTCE.commune, territory.value)
+            else:
+                units = [u for p in (PTCE.comprisesArea, PTCE.withinArea, PTCE.overlapsArea)
+                         for u in page.values(p, territory.value)] or [territory]
             out.append({
                 "relation": page.link(_iri(predicate)),
                 "territory": page.link(territory),

@@ -37,10 +37,14 @@ ESS_IN_TERRITORY_ALL = ESS_IN_TERRITORY.replace("SELECT DISTINCT ?org WHERE {", 
     "\n}%(limit)s", "\n  OPTIONAL { ?org rov:legalName ?legalName }\n  OPTIONAL { ?org skos:prefLabel ?label }"
     "\n  BIND(COALESCE(?legalName, ?label) AS ?name)\n} ORDER BY ?name")
 
-# The PTCEs of a territory X, by relation: "same" (one of the PTCE's areas is X), "contains" (the
-# PTCE's territory — ptce:territory or the units it comprises — contains X) and "within" (one of
-# its areas lies within X). The seat (ptce:commune) and the units the sources name (dcterms:spatial)
-# are places, not a territory: they never make a PTCE "contain" the communes of a région.
+# The PTCEs of a territory X, by relation: "same" (one of the PTCE's areas is X: its territory, a
+# unit its territory comprises, its seat's commune, a unit its sources name), "contains" (the PTCE's
+# territory — ptce:territory or the units it comprises — contains X), "within" (one of its areas lies
+# within X, or its project territory lies within X or within a unit of X: ptce:withinArea) and
+# "overlaps" (its project territory has a part in common with X or with a unit of X:
+# ptce:overlapsArea). The seat (org:hasPrimarySite/ptce:commune) and the units the sources merely
+# name (ptce:mentionedArea) are places, not a territory: they never make a PTCE "contain" the
+# communes of a région; a unit the territory lies within or overlaps never makes it contain either.
 # "Lies within" is igeo:subdivisionDe (materialised transitively in the COG graph); an EPCI, which
 # the COG places in no département or région (it may straddle them), lies within a unit when all
 # its communes do. An EPCI straddling the unit is in no relation.
@@ -48,22 +52,25 @@ ESS_IN_TERRITORY_ALL = ESS_IN_TERRITORY.replace("SELECT DISTINCT ?org WHERE {", 
 # subdivisions: with SIRENE loaded, ptce:commune also holds every establishment of X.
 PTCES_OF_TERRITORY = """
 SELECT DISTINCT ?ptce ?relation WHERE {
-  { SELECT DISTINCT ?ptce ?area ?territory WHERE {
+  { SELECT DISTINCT ?ptce ?area ?kind WHERE {
       ?ptce a ptce:PTCE .
-      { ?ptce ptce:territory|ptce:territory/ptce:comprisesArea ?area BIND(true AS ?territory) }
-      UNION { ?ptce ptce:commune|dcterms:spatial ?area BIND(false AS ?territory) } } }
-  BIND(IF(?area = $this, "same",
-       IF(?territory && (EXISTS { $this igeo:subdivisionDe ?area }
-                         || EXISTS { $this a igeo:Intercommunalite .
-                                     FILTER NOT EXISTS { ?c igeo:subdivisionDe $this .
-                                                         FILTER NOT EXISTS { ?c igeo:subdivisionDe ?area } } }), "contains",
-       IF(EXISTS { ?area igeo:subdivisionDe $this }
+      { ?ptce ptce:territory|ptce:territory/ptce:comprisesArea ?area BIND("territory" AS ?kind) }
+      UNION { ?ptce ptce:territory/ptce:withinArea ?area BIND("container" AS ?kind) }
+      UNION { ?ptce ptce:territory/ptce:overlapsArea ?area BIND("overlap" AS ?kind) }
+      UNION { ?ptce org:hasPrimarySite/ptce:commune|ptce:mentionedArea ?area BIND("place" AS ?kind) } } }
+  BIND(IF(?area = $this && ?kind IN ("territory", "place"), "same",
+       IF(?kind = "territory" && (EXISTS { $this igeo:subdivisionDe ?area }
+                                  || EXISTS { $this a igeo:Intercommunalite .
+                                              FILTER NOT EXISTS { ?c igeo:subdivisionDe $this .
+                                                                  FILTER NOT EXISTS { ?c igeo:subdivisionDe ?area } } }), "contains",
+       IF(?kind != "overlap" && (?area = $this || EXISTS { ?area igeo:subdivisionDe $this }
           || EXISTS { ?area a igeo:Intercommunalite .
                       FILTER NOT EXISTS { ?c igeo:subdivisionDe ?area .
-                                          FILTER NOT EXISTS { ?c igeo:subdivisionDe $this } } }, "within", ?none))) AS ?relation)
+                                          FILTER NOT EXISTS { ?c igeo:subdivisionDe $this } } }), "within",
+       IF(?kind = "overlap" && (?area = $this || EXISTS { ?area igeo:subdivisionDe $this }), "overlaps", ?none)))) AS ?relation)
   FILTER(BOUND(?relation))
 }"""
-RELATIONS = ("same", "contains", "within")  # a PTCE related in several ways is listed under the first
+RELATIONS = ("same", "contains", "within", "overlaps")  # a PTCE related in several ways is listed under the first
 
 
 def level(page: Page, iri: str) -> int:
@@ -106,7 +113,7 @@ def territory(page: Page) -> dict:
 
 
 def ptces_of_territory(page: Page) -> dict[str, list]:
-    """PTCEs whose territory is this unit, contains it, or lies within it (PTCES_OF_TERRITORY)."""
+    """PTCEs whose territory is this unit, contains it, lies within it or overlaps it (PTCES_OF_TERRITORY)."""
     found: dict[str, set] = {}
     for row in page.rows(PTCES_OF_TERRITORY):
         found.setdefault(row["ptce"].value, set()).add(row["relation"].value)
@@ -119,5 +126,7 @@ def ptces_of_territory(page: Page) -> dict[str, list]:
 @view("territory.html", PTCE.TerritoireDeProjet)
 def project_territory(page: Page) -> dict:
     areas = page.values(PTCE.comprisesArea)
-    return {"hierarchy": [], "children": sorted((page.link(a) for a in areas), key=lambda link: link.text),
+    containers = page.values(PTCE.withinArea)  # the units it lies within (not those it only overlaps)
+    return {"hierarchy": sorted((page.link(a) for a in containers), key=lambda link: link.text),
+            "children": sorted((page.link(a) for a in areas), key=lambda link: link.text),
             "children_total": {}, "ptces": page.section("ptces", lambda: ptces_of_territory(page)), "ess": None}
