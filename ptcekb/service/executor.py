@@ -7,8 +7,9 @@ workers on demand when all are busy (up to ``PTCEKB_QUERY_WORKERS_MAX``, default
 worker idle for a minute is stopped). A worker whose query passes the time limit
 (``PTCEKB_QUERY_TIMEOUT``) is killed and replaced; the other workers go on serving.
 
-The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
-back bytes, so the server process only copies bytes to the client.
+The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples: pyoxigraph
+writes it and is stopped past the cap, serializers.capped) and sends back bytes, so the server
+process only copies bytes to the client.
 
 Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph (not
 config.py and its pydantic: the limits come in as values, ``Limits``): a worker starts in a few
@@ -152,12 +153,18 @@ def run_job(store: ox.Store, job: Job) -> Reply:
         if isinstance(result, ox.QuerySolutions):
             if job.solutions_format is None:
                 return Reply(406, message="a SELECT result")
+            if job.solutions_format != "html":  # written by pyoxigraph, cut at the cap in the bytes
+                body, truncated = serializers.solutions(job.solutions_format, result, job.row_cap)
+                return Reply(200, "solutions", body, truncated)
             variables = [v.value for v in result.variables]
             rows, truncated = _take(result, job.row_cap)
             body = serializers.SOLUTIONS[job.solutions_format](variables, rows, truncated, job.row_cap)
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
+        if isinstance(result, ox.QueryTriples):  # a remote store's graph is an iterator of parsed quads
+            body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes)
+            return Reply(200, "graph", body, truncated)
         triples, truncated = _take(result, job.row_cap)
         body = serializers.graph(job.graph_format, triples, truncated, job.row_cap, job.output_prefixes)
         return Reply(200, "graph", body, truncated)

@@ -1,15 +1,21 @@
 """The SPARQL result serializers of the query workers: a registry from a format name to the function
 that writes a result in it (as Datasette's renderers), used by executor.run_job in the worker.
 
-SELECT solutions are written here, so that an answer truncated at the row cap says so in the format
-itself (a ``link`` to the row cap's documentation, a ``truncated`` member in JSON, a comment in
-XML); ASK answers and graphs are written by pyoxigraph (a Turtle graph cut at the cap gets a comment).
+Results are written by pyoxigraph, at the engine's pace: ``capped`` hands its serializer a file that
+keeps the bytes and stops it (an exception from ``write``) once the rows it has written show that
+the row cap is passed; the answer is then cut at the first row past the cap, exactly, and says so in
+the format itself (a ``link`` to the row cap's documentation, a ``truncated`` member in JSON, a
+comment in XML; a Turtle graph cut at the cap gets a comment). The rows are found in the bytes by
+what each format cannot hold inside a term (docs/sparql.md, "Truncation"). Only the HTML query page
+still gets its solutions from ``SOLUTIONS`` (Python serializers, per row).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -158,3 +164,153 @@ def _solutions_tsv(variables: list[str], rows, truncated: bool, cap: int) -> byt
 SOLUTIONS: dict[str, Callable[[list[str], list, bool, int], bytes]] = {
     "json": _solutions_json, "html": _solutions_json, "xml": _solutions_xml, "csv": _solutions_csv, "tsv": _solutions_tsv,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# Results written by pyoxigraph, cut at the row cap in the bytes
+
+
+class _Enough(Exception):
+    """Raised from ``_Output.write`` to stop pyoxigraph's serializer: the cap is passed."""
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the rows are in the bytes pyoxigraph writes in one format.
+
+    ``seen(chunk, output)``: rows that certainly exist, counted in one chunk as it is written (a row
+    split between two chunks may be missed: the count only stops the serializer later); ``most(body)``:
+    at least the number of rows of a whole answer (cheap, may count more); ``starts(body)``: the
+    offset of every row, exactly; ``end``: what closes the document after its last row; ``joint``:
+    the bytes that separate one row from the next, before the row."""
+
+    format: Any
+    seen: Callable[[bytes, "_Output"], int]
+    most: Callable[[bytes], int]
+    starts: Callable[[bytes], list[int]]
+    end: bytes = b""
+    joint: int = 0
+
+
+def _lines_after_header(body: bytes) -> list[int]:  # TSV: a term never holds a newline (escaped)
+    return [m.end() for m in re.finditer(b"\n", body) if m.end() < len(body)]
+
+
+def _lines(body: bytes) -> list[int]:  # N-Triples: one triple a line, newlines in literals escaped
+    return [0, *_lines_after_header(body)] if body else []
+
+
+_CSV_RECORD = re.compile(rb'"[^"]*+"|\r\n')  # quoted fields ("" escapes read as two of them) skipped
+
+
+def _csv_seen(chunk: bytes, output: "_Output") -> int:
+    """CRLFs outside quotes: the pieces between quotes alternate outside/inside, "" escapes too."""
+    pieces = chunk.split(b'"')
+    count = sum(piece.count(b"\r\n") for piece in pieces[output.quotes % 2::2])
+    output.quotes += len(pieces) - 1
+    return count
+
+
+def _csv_starts(body: bytes) -> list[int]:
+    return [m.end() for m in _CSV_RECORD.finditer(body) if m.group() == b"\r\n" and m.end() < len(body)]
+
+
+# A row with a binding starts `{"name` after `[` or `,`. Inside a string a `"` is always escaped, so
+# `{"` there can only be a string's closing quote, which is followed by `,` `:` `}` or `]`.
+_JSON_ROW = re.compile(rb'[\[,]\{"[^,:}\]]')
+# Rows without bindings (`{}`) can be told from string contents only by skipping the strings.
+_JSON_SCAN = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[,](\{)')
+
+
+def _json_starts(body: bytes) -> list[int]:
+    if b"{}" not in body:
+        return [m.start() + 1 for m in _JSON_ROW.finditer(body)]
+    return [m.start(1) for m in _JSON_SCAN.finditer(body) if m.start(1) >= 0]
+
+
+_LAYOUTS = {
+    "json": _Layout(ox.QueryResultsFormat.JSON, lambda chunk, _: len(_JSON_ROW.findall(chunk)),
+                    lambda body: body.count(b",{") + body.count(b"[{"), _json_starts, b"]}}", 1),
+    "xml": _Layout(ox.QueryResultsFormat.XML, lambda chunk, _: chunk.count(b"<result>"),  # `<` is escaped in text
+                   lambda body: body.count(b"<result>"), lambda body: [m.start() for m in re.finditer(b"<result>", body)],
+                   b"</results></sparql>"),
+    "csv": _Layout(ox.QueryResultsFormat.CSV, _csv_seen, lambda body: body.count(b"\n") - 1, _csv_starts),
+    "tsv": _Layout(ox.QueryResultsFormat.TSV, lambda chunk, _: chunk.count(b"\n"), lambda body: body.count(b"\n") - 1,
+                   _lines_after_header),
+    "nt": _Layout(ox.RdfFormat.N_TRIPLES, lambda chunk, _: chunk.count(b"\n"), lambda body: body.count(b"\n"), _lines),
+}
+_HEADER_LINES = {"csv": 1, "tsv": 1}  # the first line names the variables: not a row
+
+
+class _Output:
+    """The file pyoxigraph's serializer writes to: keeps the bytes, stops it past the cap."""
+
+    def __init__(self, layout: _Layout, cap: int, header: int):
+        self.layout, self.cap = layout, cap
+        self.chunks: list[bytes] = []
+        self.rows = -header  # rows certainly written so far
+        self.quotes = 0  # CSV: quotes written so far (odd: inside a quoted field)
+
+    def write(self, data) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.rows += self.layout.seen(chunk, self)
+        if self.rows > self.cap:
+            raise _Enough()
+        return len(chunk)
+
+    def flush(self) -> None:
+        return None
+
+
+def capped(result, name: str, cap: int) -> tuple[bytes, bool]:
+    """``result`` (QuerySolutions, or QueryTriples with ``name`` "nt") serialized by pyoxigraph in the
+    format ``name``, cut after its first ``cap`` rows; and whether there were more."""
+    layout = _LAYOUTS[name]
+    output = _Output(layout, cap, _HEADER_LINES.get(name, 0))
+    try:
+        result.serialize(output, format=layout.format)
+        stopped = False
+    except _Enough:
+        stopped = True
+    body = b"".join(output.chunks)
+    if not stopped and layout.most(body) <= cap:
+        return body, False
+    starts = layout.starts(body)
+    if len(starts) <= cap:
+        return body, False
+    cut = starts[cap] - (layout.joint if cap else 0)
+    return body[:cut] + layout.end, True
+
+
+def _note(cap: int) -> str:  # as _solutions_json says it
+    return (f"results truncated to the first {cap} rows (row cap of this endpoint); "
+            "use LIMIT and OFFSET to page through them")
+
+
+def solutions(name: str, result: ox.QuerySolutions, cap: int) -> tuple[bytes, bool]:
+    """SELECT solutions in the results format ``name`` (json, xml, csv, tsv), written by pyoxigraph,
+    at most ``cap`` rows; a truncated answer says so as ``SOLUTIONS`` writes it (CSV and TSV have
+    no room for it: the X-PTCEKB-Truncated header does)."""
+    body, truncated = capped(result, name, cap)
+    if truncated and name == "json":  # {"head":{"vars":[...]}: variable names hold no `]`
+        # before "results": JSON readers that stream (pyoxigraph's) refuse members after the bindings
+        head_end = body.index(b"]}") + 1
+        body = (body[:head_end] + b',"link":' + json.dumps([TRUNCATION_LINK]).encode() + b'},"truncated":true,"note":'
+                + json.dumps(_note(cap)).encode() + body[head_end + 1:])
+    elif truncated and name == "xml":
+        declaration = body.index(b"?>") + 2
+        head_end = body.index(b"</head>")
+        body = (body[:declaration] + f"\n<!-- results truncated to the first {cap} rows (row cap of this endpoint) -->\n"
+                .encode() + body[declaration:head_end] + f"<link href={quoteattr(TRUNCATION_LINK)}/>".encode()
+                + body[head_end:])
+    return body, truncated
+
+
+def graph_result(name: str, result: ox.QueryTriples, cap: int, prefixes: dict[str, str]) -> tuple[bytes, bool]:
+    """CONSTRUCT or DESCRIBE triples, at most ``cap``, in the RDF format of extension ``name``: written
+    by pyoxigraph as N-Triples (a triple a line, so cut exactly), read back for the other formats."""
+    body, truncated = capped(result, "nt", cap)
+    if name != "nt":
+        body = graph(name, ox.parse(body, format=ox.RdfFormat.N_TRIPLES), truncated, cap, prefixes)
+    return body, truncated
