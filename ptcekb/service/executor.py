@@ -29,6 +29,7 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -162,11 +163,7 @@ def run_job(store: ox.Store, job: Job) -> Reply:
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
-        if isinstance(result, ox.QueryTriples):  # a remote store's graph is an iterator of parsed quads
-            body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes)
-            return Reply(200, "graph", body, truncated)
-        triples, truncated = _take(result, job.row_cap)
-        body = serializers.graph(job.graph_format, triples, truncated, job.row_cap, job.output_prefixes)
+        body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes)
         return Reply(200, "graph", body, truncated)
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
@@ -180,11 +177,10 @@ def run_job(store: ox.Store, job: Job) -> Reply:
 
 
 def _take(iterator, cap: int) -> tuple[list, bool]:
-    items = []
-    for item in iterator:
-        if len(items) == cap:
-            return items, True
-        items.append(item)
+    items = list(islice(iterator, cap + 1))  # one more tells whether there were more
+    if len(items) > cap:
+        items.pop()
+        return items, True
     return items, False
 
 

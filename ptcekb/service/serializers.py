@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -215,22 +216,25 @@ def _csv_starts(body: bytes) -> list[int]:
     return [m.end() for m in _CSV_RECORD.finditer(body) if m.group() == b"\r\n" and m.end() < len(body)]
 
 
-# A row with a binding starts `{"name` after `[` or `,`. Inside a string a `"` is always escaped, so
-# `{"` there can only be a string's closing quote, which is followed by `,` `:` `}` or `]`.
-_JSON_ROW = re.compile(rb'[\[,]\{"[^,:}\]]')
+# A row with a binding starts `{"name` after `[` (the first) or `,`. Inside a string a `"` is always
+# escaped, so `{"` there can only be a string's closing quote, followed by `,` `:` `}` or `]`. (The
+# patterns start with literal bytes, which `re` searches for fast: a leading class is 8 times slower.)
+_JSON_FIRST_ROW = re.compile(rb'\[\{"[^,:}\]]')
+_JSON_NEXT_ROW = re.compile(rb',\{"[^,:}\]]')
 # Rows without bindings (`{}`) can be told from string contents only by skipping the strings.
 _JSON_SCAN = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[,](\{)')
 
 
 def _json_starts(body: bytes) -> list[int]:
     if b"{}" not in body:
-        return [m.start() + 1 for m in _JSON_ROW.finditer(body)]
+        first = _JSON_FIRST_ROW.search(body)
+        return [first.start() + 1, *(m.start() + 1 for m in _JSON_NEXT_ROW.finditer(body))] if first else []
     return [m.start(1) for m in _JSON_SCAN.finditer(body) if m.start(1) >= 0]
 
 
 _LAYOUTS = {
-    "json": _Layout(ox.QueryResultsFormat.JSON, lambda chunk, _: len(_JSON_ROW.findall(chunk)),
-                    lambda body: body.count(b",{") + body.count(b"[{"), _json_starts, b"]}}", 1),
+    "json": _Layout(ox.QueryResultsFormat.JSON, lambda chunk, _: len(_JSON_NEXT_ROW.findall(chunk)),
+                    lambda body: body.count(b",{") + 1, _json_starts, b"]}}", 1),  # `[{`: the first row
     "xml": _Layout(ox.QueryResultsFormat.XML, lambda chunk, _: chunk.count(b"<result>"),  # `<` is escaped in text
                    lambda body: body.count(b"<result>"), lambda body: [m.start() for m in re.finditer(b"<result>", body)],
                    b"</results></sparql>"),
@@ -307,10 +311,14 @@ def solutions(name: str, result: ox.QuerySolutions, cap: int) -> tuple[bytes, bo
     return body, truncated
 
 
-def graph_result(name: str, result: ox.QueryTriples, cap: int, prefixes: dict[str, str]) -> tuple[bytes, bool]:
-    """CONSTRUCT or DESCRIBE triples, at most ``cap``, in the RDF format of extension ``name``: written
-    by pyoxigraph as N-Triples (a triple a line, so cut exactly), read back for the other formats."""
-    body, truncated = capped(result, "nt", cap)
-    if name != "nt":
-        body = graph(name, ox.parse(body, format=ox.RdfFormat.N_TRIPLES), truncated, cap, prefixes)
-    return body, truncated
+def graph_result(name: str, result, cap: int, prefixes: dict[str, str]) -> tuple[bytes, bool]:
+    """CONSTRUCT or DESCRIBE triples (pyoxigraph's QueryTriples, or a remote store's parsed quads), at
+    most ``cap``, in the RDF format of extension ``name``. N-Triples and N-Quads (a triple a line) are
+    written by pyoxigraph and cut in the bytes; the other formats group triples, so the first ``cap``
+    are taken in Python and serialized: measured, writing N-Triples and reading them back for Turtle
+    was slower than that (docs/benchmarks.md)."""
+    if name in ("nt", "nq") and isinstance(result, ox.QueryTriples):  # N-Quads of triples: the same lines
+        return capped(result, "nt", cap)
+    triples = list(islice(result, cap + 1))
+    truncated = len(triples) > cap
+    return graph(name, triples[:cap], truncated, cap, prefixes), truncated

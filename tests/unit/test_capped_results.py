@@ -104,7 +104,7 @@ def test_csv_records_are_the_engines_first_ones(store, query, slack):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(store=stores(), extension=st.sampled_from(["nt", "ttl"]), slack=st.integers(-3, 2))
+@given(store=stores(), extension=st.sampled_from(["nt", "nq", "ttl"]), slack=st.integers(-3, 2))
 def test_graphs_hold_the_first_triples(store, extension, slack):
     query = "CONSTRUCT { ?s ?p ?o . ?o ?p ?s } WHERE { ?s ?p ?o FILTER(isIRI(?o)) } "
     expected = [str(t) for t in store.query(query, use_default_graph_as_union=True)]
