@@ -46,7 +46,7 @@ CASES = [  # name, Accept, ptcekb's query, Oxigraph's query
 ]
 
 
-def rows(body: bytes, accept: str) -> list[str]:
+def answer_rows(body: bytes, accept: str) -> list[str]:
     """The rows (or triples) of an answer, sorted, blank nodes unnamed (each store names its own)."""
     import pyoxigraph as ox
 
@@ -110,7 +110,7 @@ def main() -> int:
                     times[server].append(fetch(connections[server], paths[server], accept)[0])
             ms = {server: statistics.median(t) * 1000 for server, t in times.items()}
             truncated = {k.lower(): v for k, v in headers["ptcekb"].items()}.get("x-ptcekb-truncated")
-            same = "same" if rows(bodies["ptcekb"], accept) == rows(bodies["oxigraph"], accept) else "differ"
+            same = "same" if answer_rows(bodies["ptcekb"], accept) == answer_rows(bodies["oxigraph"], accept) else "differ"
             rows.append((name, ms, len(bodies["oxigraph"]), len(bodies["ptcekb"]), same, truncated))
             print(f"  {name}: " + ", ".join(f"{s} {v:.1f} ms" for s, v in ms.items())
                   + f" ({ms['ptcekb'] / ms['oxigraph']:.2f}x), {same}", file=sys.stderr)
