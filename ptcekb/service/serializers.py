@@ -180,18 +180,29 @@ class _Enough(Exception):
 class _Layout:
     """Where the rows are in the bytes pyoxigraph writes in one format.
 
-    ``seen(chunk, output)``: rows that certainly exist, counted in one chunk as it is written (a row
-    split between two chunks may be missed: the count only stops the serializer later); ``most(body)``:
-    at least the number of rows of a whole answer (cheap, may count more); ``starts(body)``: the
-    offset of every row, exactly; ``end``: what closes the document after its last row; ``joint``:
-    the bytes that separate one row from the next, before the row."""
+    ``mark``: bytes of a fixed length that only a row's boundary holds; counted in each write with
+    the last ``len - 1`` bytes before it, they are counted exactly, each once, and the cut is found
+    in the one write that holds it. Row ``cap + 1`` begins at mark ``cap + shift`` (``after`` it for
+    the line formats); ``lead``: marks before the first row (TSV's header line); ``inexact``: bytes
+    that may announce a row the mark misses (JSON's rows without bindings, `{}`). CSV has no such
+    mark (a CRLF inside quotes is no boundary): ``seen(chunk, output)`` counts the rows that
+    certainly exist in one write (a CRLF split between two writes is missed: it only stops the
+    serializer later). ``most(body)``: at least the number of rows of a whole answer (cheap, may
+    count more); ``starts(body)``: the offset of every row, exactly; ``end``: what closes the
+    document after its last row; ``joint``: the bytes that separate one row from the next."""
 
     format: Any
-    seen: Callable[[bytes, "_Output"], int]
     most: Callable[[bytes], int]
     starts: Callable[[bytes], list[int]]
     end: bytes = b""
     joint: int = 0
+    mark: re.Pattern | None = None
+    width: int = 0  # of a mark
+    shift: int = 0
+    after: bool = False
+    lead: int = 0
+    inexact: bytes | None = None
+    seen: Callable[[bytes, "_Output"], int] | None = None
 
 
 def _lines_after_header(body: bytes) -> list[int]:  # TSV: a term never holds a newline (escaped)
@@ -236,32 +247,47 @@ def _json_starts(body: bytes) -> list[int]:
 
 
 _LAYOUTS = {
-    "json": _Layout(ox.QueryResultsFormat.JSON, lambda chunk, _: len(_JSON_NEXT_ROW.findall(chunk)),
-                    lambda body: body.count(b",{") + 1, _json_starts, b"]}}", 1),  # `[{`: the first row
-    "xml": _Layout(ox.QueryResultsFormat.XML, lambda chunk, _: chunk.count(b"<result>"),  # `<` is escaped in text
-                   lambda body: body.count(b"<result>"), lambda body: [m.start() for m in re.finditer(b"<result>", body)],
-                   b"</results></sparql>"),
-    "csv": _Layout(ox.QueryResultsFormat.CSV, _csv_seen, lambda body: body.count(b"\r\n") - 1, _csv_starts),
-    "tsv": _Layout(ox.QueryResultsFormat.TSV, lambda chunk, _: chunk.count(b"\n"), lambda body: body.count(b"\n") - 1,
-                   _lines_after_header),
-    "nt": _Layout(ox.RdfFormat.N_TRIPLES, lambda chunk, _: chunk.count(b"\n"), lambda body: body.count(b"\n"), _lines),
+    "json": _Layout(ox.QueryResultsFormat.JSON, lambda body: body.count(b",{") + 1, _json_starts, b"]}}", 1,
+                    _JSON_NEXT_ROW, 4, inexact=b"{}"),  # marks rows 2...: row cap + 1 at mark cap (its comma)
+    "xml": _Layout(ox.QueryResultsFormat.XML, lambda body: body.count(b"<result>"),  # `<` is escaped in text
+                   lambda body: [m.start() for m in re.finditer(b"<result>", body)], b"</results></sparql>", 0,
+                   re.compile(b"<result>"), 8, shift=1),
+    "csv": _Layout(ox.QueryResultsFormat.CSV, lambda body: body.count(b"\r\n") - 1, _csv_starts, seen=_csv_seen),
+    "tsv": _Layout(ox.QueryResultsFormat.TSV, lambda body: body.count(b"\n") - 1, _lines_after_header,
+                   mark=re.compile(b"\n"), width=1, shift=1, after=True, lead=1),
+    "nt": _Layout(ox.RdfFormat.N_TRIPLES, lambda body: body.count(b"\n"), _lines, mark=re.compile(b"\n"), width=1,
+                  after=True),
 }
-_HEADER_LINES = {"csv": 1, "tsv": 1}  # the first line names the variables: not a row
-
-
 class _Output:
     """The file pyoxigraph's serializer writes to: keeps the bytes, stops it past the cap."""
 
     def __init__(self, layout: _Layout, cap: int, header: int):
         self.layout, self.cap = layout, cap
         self.chunks: list[bytes] = []
-        self.rows = -header  # rows certainly written so far
+        self.rows = -header  # rows certainly written so far (CSV)
         self.quotes = 0  # CSV: quotes written so far (odd: inside a quoted field)
+        self.size = 0  # bytes written so far
+        self.tail = b""  # the last bytes written, a mark's width less one
+        self.marks = 0  # marks written so far
+        self.windows: list[tuple[int, int, int, int]] = []  # per write: start, end (tail included), marks before, after
+        self.exact = True  # every row start is at a mark
 
     def write(self, data) -> int:
         chunk = bytes(data)
         self.chunks.append(chunk)
-        self.rows += self.layout.seen(chunk, self)
+        layout = self.layout
+        if layout.mark is None:
+            self.rows += layout.seen(chunk, self)
+        else:
+            window = self.tail + chunk
+            before = self.marks
+            self.marks += len(layout.mark.findall(window))
+            self.windows.append((self.size - len(self.tail), self.size + len(chunk), before, self.marks))
+            if layout.inexact is not None and layout.inexact in self.tail[-1:] + chunk:
+                self.exact = False
+            self.tail = window[len(window) - layout.width + 1:] if layout.width > 1 else b""
+            self.rows = self.marks - layout.lead
+        self.size += len(chunk)
         if self.rows > self.cap:
             raise _Enough()
         return len(chunk)
@@ -269,12 +295,20 @@ class _Output:
     def flush(self) -> None:
         return None
 
+    def mark(self, body: bytes, number: int) -> int:
+        """The offset of the mark ``number`` (from 1) at which the row after the cap begins."""
+        for start, end, before, after in self.windows:
+            if before < number <= after:
+                match = list(self.layout.mark.finditer(body, start, end))[number - before - 1]
+                return match.end() if self.layout.after else match.start()
+        raise ValueError(number)
 
-def capped(result, name: str, cap: int) -> tuple[bytes, bool]:
-    """``result`` (QuerySolutions, or QueryTriples with ``name`` "nt") serialized by pyoxigraph in the
-    format ``name``, cut after its first ``cap`` rows; and whether there were more."""
+
+def _cut(result, name: str, cap: int) -> tuple[bytes, int | None]:
+    """``result`` serialized by pyoxigraph in the format ``name``, and the offset to cut it at to keep
+    its first ``cap`` rows (None: it has no more)."""
     layout = _LAYOUTS[name]
-    output = _Output(layout, cap, _HEADER_LINES.get(name, 0))
+    output = _Output(layout, cap, 1 if name == "csv" else 0)  # CSV's header line is no row
     try:
         result.serialize(output, format=layout.format)
         stopped = False
@@ -282,12 +316,20 @@ def capped(result, name: str, cap: int) -> tuple[bytes, bool]:
         stopped = True
     body = b"".join(output.chunks)
     if not stopped and layout.most(body) <= cap:
-        return body, False
+        return body, None
+    if stopped and cap and layout.mark is not None and output.exact:  # the cut is in the write that stopped it
+        return body, output.mark(body, cap + layout.shift)
     starts = layout.starts(body)
     if len(starts) <= cap:
-        return body, False
-    cut = starts[cap] - (layout.joint if cap else 0)
-    return body[:cut] + layout.end, True
+        return body, None
+    return body, starts[cap] - (layout.joint if cap else 0)
+
+
+def capped(result, name: str, cap: int) -> tuple[bytes, bool]:
+    """``result`` (QuerySolutions, or QueryTriples with ``name`` "nt") serialized by pyoxigraph in the
+    format ``name``, cut after its first ``cap`` rows; and whether there were more."""
+    body, cut = _cut(result, name, cap)
+    return (body, False) if cut is None else (body[:cut] + _LAYOUTS[name].end, True)
 
 
 def _note(cap: int) -> str:  # as _solutions_json says it
@@ -298,20 +340,24 @@ def _note(cap: int) -> str:  # as _solutions_json says it
 def solutions(name: str, result: ox.QuerySolutions, cap: int) -> tuple[bytes, bool]:
     """SELECT solutions in the results format ``name`` (json, xml, csv, tsv), written by pyoxigraph,
     at most ``cap`` rows; a truncated answer says so as ``SOLUTIONS`` writes it (CSV and TSV have
-    no room for it: the X-PTCEKB-Truncated header does)."""
-    body, truncated = capped(result, name, cap)
-    if truncated and name == "json":  # {"head":{"vars":[...]}: variable names hold no `]`
+    no room for it: the X-PTCEKB-Truncated header does). The answer is copied once, markers included."""
+    body, cut = _cut(result, name, cap)
+    if cut is None:
+        return body, False
+    view, end = memoryview(body), _LAYOUTS[name].end
+    if name == "json":  # {"head":{"vars":[...]}: variable names hold no `]`
         # before "results": JSON readers that stream (pyoxigraph's) refuse members after the bindings
         head_end = body.index(b"]}") + 1
-        body = (body[:head_end] + b',"link":' + json.dumps([TRUNCATION_LINK]).encode() + b'},"truncated":true,"note":'
-                + json.dumps(_note(cap)).encode() + body[head_end + 1:])
-    elif truncated and name == "xml":
-        declaration = body.index(b"?>") + 2
-        head_end = body.index(b"</head>")
-        body = (body[:declaration] + f"\n<!-- results truncated to the first {cap} rows (row cap of this endpoint) -->\n"
-                .encode() + body[declaration:head_end] + f"<link href={quoteattr(TRUNCATION_LINK)}/>".encode()
-                + body[head_end:])
-    return body, truncated
+        parts = [view[:head_end], b',"link":' + json.dumps([TRUNCATION_LINK]).encode() + b'},"truncated":true,"note":'
+                 + json.dumps(_note(cap)).encode(), view[head_end + 1:cut], end]
+    elif name == "xml":
+        declaration, head_end = body.index(b"?>") + 2, body.index(b"</head>")
+        parts = [view[:declaration], f"\n<!-- results truncated to the first {cap} rows (row cap of this endpoint) -->\n"
+                 .encode(), view[declaration:head_end], f"<link href={quoteattr(TRUNCATION_LINK)}/>".encode(),
+                 view[head_end:cut], end]
+    else:
+        parts = [view[:cut], end]
+    return b"".join(parts), True
 
 
 def graph_result(name: str, result, cap: int, prefixes: dict[str, str]) -> tuple[bytes, bool]:
