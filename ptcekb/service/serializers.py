@@ -226,7 +226,7 @@ def _csv_starts(body: bytes) -> list[int]:
     quotes = [m.start() for m in re.finditer(b'"', body)]
     fields = list(zip(quotes[::2], quotes[1::2]))  # quoted fields ("" escapes read as two of them)
     if any(b"\r\n" in body[start:end] for start, end in fields):
-        ends = [end for end in ends if bisect.bisect(quotes, end) % 2 == 0]  # after an even number of quotes
+        ends = [end for end in ends if bisect.bisect_left(quotes, end) % 2 == 0]  # an even number of quotes before
     return ends[:-1] if ends and ends[-1] == len(body) else ends
 
 

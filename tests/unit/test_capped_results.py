@@ -47,6 +47,7 @@ QUERIES = [
     f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY DESC(STR(?o)) OFFSET 1",
     f"SELECT ?o (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }} GROUP BY ?o LIMIT 5",
     "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",
+    "SELECT ?o ?s WHERE { ?s ?p ?o } ORDER BY ?o",  # CSV records that begin with a quoted value
     "SELECT * WHERE { }",
     "SELECT ?x WHERE { VALUES ?x { 1 2 3 } }",
     f"SELECT ?t WHERE {{ ?s <{EX}p> ?o BIND(<<( ?s <{EX}p> ?o )>> AS ?t) }}",  # triple terms
@@ -168,3 +169,16 @@ def test_truncation_markers_are_those_of_the_python_serializers():
     xml = run_job(store, _job(query, "xml", 3)).body.decode()
     assert xml.startswith('<?xml version="1.0"?>\n<!-- results truncated to the first 3 rows (row cap of this endpoint) -->\n')
     assert f'<link href="{serializers.TRUNCATION_LINK}"/></head>' in xml
+
+
+def test_csv_records_that_begin_with_a_quoted_value():
+    store = ox.Store()
+    for index, value in enumerate(["a\r\nb", 'q"q', ",", "plain", "x\r\n"]):
+        store.add(ox.Quad(ox.NamedNode(f"{EX}s{index}"), ox.NamedNode(EX + "p"), ox.Literal(value)))
+    query = "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o"
+    body = store.query(query).serialize(format=ox.QueryResultsFormat.CSV)
+    records = _csv_records(body)
+    for cap in range(6):
+        for size in (1, 3, len(body)):
+            cut, truncated = serializers.capped(_Chunked(body, size), "csv", cap)
+            assert (_csv_records(cut), truncated) == (records[:cap + 1], cap < 5), (cap, size)
