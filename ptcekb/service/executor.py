@@ -7,8 +7,9 @@ workers on demand when all are busy (up to ``PTCEKB_QUERY_WORKERS_MAX``, default
 worker idle for a minute is stopped). A worker whose query passes the time limit
 (``PTCEKB_QUERY_TIMEOUT``) is killed and replaced; the other workers go on serving.
 
-The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
-back bytes, so the server process only copies bytes to the client.
+The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples: pyoxigraph
+writes it and is stopped past the cap, serializers.capped) and sends back bytes, so the server
+process only copies bytes to the client.
 
 Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph (not
 config.py and its pydantic: the limits come in as values, ``Limits``): a worker starts in a few
@@ -28,6 +29,7 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -152,14 +154,16 @@ def run_job(store: ox.Store, job: Job) -> Reply:
         if isinstance(result, ox.QuerySolutions):
             if job.solutions_format is None:
                 return Reply(406, message="a SELECT result")
+            if job.solutions_format != "html":  # written by pyoxigraph, cut at the cap in the bytes
+                body, truncated = serializers.solutions(job.solutions_format, result, job.row_cap)
+                return Reply(200, "solutions", body, truncated)
             variables = [v.value for v in result.variables]
             rows, truncated = _take(result, job.row_cap)
             body = serializers.SOLUTIONS[job.solutions_format](variables, rows, truncated, job.row_cap)
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
-        triples, truncated = _take(result, job.row_cap)
-        body = serializers.graph(job.graph_format, triples, truncated, job.row_cap, job.output_prefixes)
+        body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes)
         return Reply(200, "graph", body, truncated)
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
@@ -173,11 +177,10 @@ def run_job(store: ox.Store, job: Job) -> Reply:
 
 
 def _take(iterator, cap: int) -> tuple[list, bool]:
-    items = []
-    for item in iterator:
-        if len(items) == cap:
-            return items, True
-        items.append(item)
+    items = list(islice(iterator, cap + 1))  # one more tells whether there were more
+    if len(items) > cap:
+        items.pop()
+        return items, True
     return items, False
 
 
