@@ -29,7 +29,6 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -154,12 +153,9 @@ def run_job(store: ox.Store, job: Job) -> Reply:
         if isinstance(result, ox.QuerySolutions):
             if job.solutions_format is None:
                 return Reply(406, message="a SELECT result")
-            if job.solutions_format != "html":  # written by pyoxigraph, cut at the cap in the bytes
-                body, truncated = serializers.solutions(job.solutions_format, result, job.row_cap)
-                return Reply(200, "solutions", body, truncated)
-            variables = [v.value for v in result.variables]
-            rows, truncated = _take(result, job.row_cap)
-            body = serializers.SOLUTIONS[job.solutions_format](variables, rows, truncated, job.row_cap)
+            # written by pyoxigraph, cut at the cap in the bytes; the HTML page reads the JSON results
+            name = "json" if job.solutions_format == "html" else job.solutions_format
+            body, truncated = serializers.solutions(name, result, job.row_cap)
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
@@ -174,14 +170,6 @@ def run_job(store: ox.Store, job: Job) -> Reply:
                                       "federated queries go to the endpoints of PTCEKB_SERVICE_ALLOWLIST only, "
                                       "written SERVICE <endpoint> { ... } / connexion réseau refusée")
         return Reply(400, message=f"query failed: {one_line(str(exc))}")
-
-
-def _take(iterator, cap: int) -> tuple[list, bool]:
-    items = list(islice(iterator, cap + 1))  # one more tells whether there were more
-    if len(items) > cap:
-        items.pop()
-        return items, True
-    return items, False
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,8 +44,8 @@ def stores(draw) -> ox.Store:
 QUERIES = [
     f"SELECT ?s ?o ?m WHERE {{ ?s <{EX}p> ?o OPTIONAL {{ ?s <{EX}q> ?m }} }}",
     f"SELECT ?m WHERE {{ ?s <{EX}p> ?o OPTIONAL {{ ?s <{EX}q> ?m }} }}",  # rows without bindings
-    f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY DESC(STR(?o)) OFFSET 1",
-    f"SELECT ?o (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }} GROUP BY ?o LIMIT 5",
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY DESC(STR(?o)) OFFSET 1",
+    "SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?o LIMIT 5",
     "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",
     "SELECT ?o ?s WHERE { ?s ?p ?o } ORDER BY ?o",  # CSV records that begin with a quoted value
     "SELECT * WHERE { }",
@@ -157,15 +157,19 @@ def test_exactly_cap_rows_is_not_truncated_one_more_is():
     assert run_job(store, _job("CONSTRUCT WHERE { ?s ?p ?o }", None, 9, "ttl")).truncated
 
 
-def test_truncation_markers_are_those_of_the_python_serializers():
+def test_truncation_markers():
+    """A cut answer says so in the format: JSON a link in its head and a note (before the bindings, where
+    streaming readers still take them), XML a comment and a link; the HTML page is sent the JSON."""
     store = ox.Store()
     for index in range(5):
         store.add(ox.Quad(ox.NamedNode(f"{EX}s{index}"), ox.NamedNode(EX + "p"), ox.Literal(str(index))))
     query = "SELECT ?s WHERE { ?s ?p ?o }"
     engine = json.loads(run_job(store, _job(query, "json", 3)).body)
-    python = json.loads(run_job(store, _job(query, "html", 3)).body)  # SOLUTIONS["html"]: the Python writer
-    assert engine["head"] == python["head"] and engine["truncated"] is python["truncated"] is True
-    assert engine["note"] == python["note"] and len(engine["results"]["bindings"]) == 3
+    assert engine["head"] == {"vars": ["s"], "link": [serializers.TRUNCATION_LINK]} and engine["truncated"] is True
+    assert "first 3 rows" in engine["note"] and len(engine["results"]["bindings"]) == 3
+    assert run_job(store, _job(query, "html", 3)).body == run_job(store, _job(query, "json", 3)).body
+    parsed = ox.parse_query_results(run_job(store, _job(query, "json", 3)).body, format=ox.QueryResultsFormat.JSON)
+    assert len(list(parsed)) == 3
     xml = run_job(store, _job(query, "xml", 3)).body.decode()
     assert xml.startswith('<?xml version="1.0"?>\n<!-- results truncated to the first 3 rows (row cap of this endpoint) -->\n')
     assert f'<link href="{serializers.TRUNCATION_LINK}"/></head>' in xml
