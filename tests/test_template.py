@@ -338,6 +338,30 @@ def test_bad_rows_are_rejected_and_valid_rows_kept(example_copy, tmp_path):
     assert len(select(store, "SELECT ?r WHERE { ?r a ptce:RessourceMobilisee }")) == 4
 
 
+def test_the_siren_space_only_with_a_siren(example_copy, tmp_path):
+    """Issue 21: an organisation gets an IRI in the SIREN space (id/organisation/{SIREN}) and the type
+    rov:RegisteredOrganization only with its SIREN; a member or funder without one is an
+    org:FormalOrganization in id/structure/{slug of its name}, and a project names it by that IRI."""
+    append(example_copy / "membres.csv", member_line(nom="Collectif Sans Numéro", siren=""))
+    append(example_copy / "projets.csv", "pole-vallee-exemple,projet-collectif,Projet du collectif,,sociale,,2024,,Collectif Sans Numéro,")
+    out = tmp_path / "out.ttl"
+    result = convert(example_copy, out)
+    assert result.returncode == 0, result.stderr
+    store = load(out)
+    structure = DEMO + "id/structure/collectif-sans-numero"
+    assert select(store, f"SELECT ?m WHERE {{ ?m org:member <{structure}> }}") == [(DEMO + "id/ptce/pole-vallee-exemple#membre-collectif-sans-numero",)]
+    types = {r[0] for r in select(store, f"SELECT ?t WHERE {{ <{structure}> a ?t }}")}
+    assert "http://www.w3.org/ns/org#FormalOrganization" in types and "http://www.w3.org/ns/regorg#RegisteredOrganization" not in types
+    assert select(store, f"SELECT ?p WHERE {{ <{DEMO}id/projet/projet-collectif> prov:wasAssociatedWith ?p }}") == [(structure,)]
+    funder = DEMO + "id/structure/etat-exemple-fictif"  # the example's funder has no SIREN
+    assert select(store, f"SELECT ?t WHERE {{ ?r ptce:resourceProvider <{funder}> . <{funder}> a ?t }}") == [("http://www.w3.org/ns/org#FormalOrganization",)]
+    # nothing in the SIREN space without a SIREN
+    assert not select(store, f"""SELECT ?o WHERE {{ ?o ?p ?v FILTER(STRSTARTS(STR(?o), "{DEMO}id/organisation/"))
+        FILTER NOT EXISTS {{ ?o ptce:siren ?siren }} FILTER(!CONTAINS(STR(?o), "#")) }}""")
+    (carrier,) = select(store, f"SELECT ?c WHERE {{ <{DEMO}id/ptce/pole-vallee-exemple> ptce:carrier ?c ; rov:hasRegisteredOrganization ?c }}")
+    assert carrier[0].startswith(DEMO + "id/organisation/")
+
+
 def test_unknown_column_is_reported_and_other_files_kept(example_copy, tmp_path):
     path = example_copy / "ressources.csv"
     lines = path.read_text(encoding="utf-8").splitlines()

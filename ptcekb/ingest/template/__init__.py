@@ -29,7 +29,7 @@ from ...errors import UserError
 from ...namespaces import SKOS, Namespaces, slugify
 from ...rdf import TYPE, triple
 from .checking import Row
-from .mapping import HANDLERS, Context, member_key
+from .mapping import HANDLERS, Context, member_key, organisation
 from .reading import Table, decode, read_table, read_text_table
 from .schema import COLUMNS, MAIN_FILE, REQUIRED, Reject, TemplateResult, load_reference
 
@@ -79,7 +79,8 @@ def _convert(tables: dict[str, Table], ns: Namespaces | None, root: Path, territ
     for _, values in tables.get("membres.csv", Table("", [], [], [], True)).rows:
         key = member_key(values)
         if values.get("ptce") and key and slugify(values.get("nom", "")):
-            member_keys.setdefault((values["ptce"], slugify(values["nom"])), key)
+            siren = key if key.isdigit() and len(key) == 9 else None
+            member_keys.setdefault((values["ptce"], slugify(values["nom"])), organisation(ns, siren, values["nom"]))
     ctx = Context(ns, territories, ref, ptce_ids, member_keys)
 
     triples: list[ox.Triple] = []

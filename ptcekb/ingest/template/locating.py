@@ -24,7 +24,7 @@ COLUMN_OF: dict[str, dict[str, str]] = {
     "ptce.csv": {str(k): v for k, v in {
         SKOS.prefLabel: "nom", SKOS.altLabel: "autres_noms", DCTERMS.description: "description",
         PTCE.website: "site_web", PTCE.creationDate: "date_creation", PTCE.endDate: "date_fin",
-        ROV.hasRegisteredOrganization: "siren_porteur", PTCE.siren: "siren_porteur",
+        ROV.hasRegisteredOrganization: "siren_porteur", PTCE.carrier: "siren_porteur", PTCE.siren: "siren_porteur",
         PTCE.territory: "territoire_communes", PTCE.comprisesArea: "territoire_communes",
         PTCE.strategy: "strategie", PTCE.cooperationMode: "modes_cooperation",
         PTCE.cooperationLevel: "niveaux_cooperation", PTCE.formalisedBy: "charte",

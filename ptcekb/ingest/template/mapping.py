@@ -43,7 +43,7 @@ class Context:
     territories: Namespaces  # the knowledge base's COG territories (whatever the publisher's base)
     ref: Reference
     ptce_ids: set[str]
-    member_keys: dict[tuple[str, str], str]   # (ptce, slug of member name) -> organisation key
+    member_keys: dict[tuple[str, str], ox.NamedNode]   # (ptce, slug of member name) -> the member's IRI
     used: dict[str, int] = field(default_factory=dict)  # hash IRIs already minted
 
     def unique(self, candidate: str) -> str:
@@ -77,7 +77,8 @@ def _ptce_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[o
 
     carrier_siren = row.siren("siren_porteur")
     if carrier_siren:
-        carrier = iri(ns.id("organisation", carrier_siren))
+        carrier = organisation(ns, carrier_siren, None)
+        out.append(triple(node, PTCE.carrier, carrier))
         out.append(triple(node, ROV.hasRegisteredOrganization, carrier))
         out += _registered(carrier, carrier_siren)
         if row.get("nom_porteur"):
@@ -166,8 +167,15 @@ def _ptce_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[o
     return out
 
 
+def organisation(ns: Namespaces, siren: str | None, name: str | None) -> ox.NamedNode:
+    """An organisation's IRI: the SIREN space ({base}id/organisation/{SIREN}) only with its SIREN, otherwise
+    the slug of its name in {base}id/structure/ (docs/uris.md; issue 21)."""
+    return iri(ns.id("organisation", siren)) if siren else iri(ns.id("structure", slugify(name or "") or "x"))
+
+
 def member_key(values: dict[str, str]) -> str | None:
-    """The organisation key of a member row: its SIREN (or the SIRET's first 9 digits), else its name's slug."""
+    """The organisation key of a member row: its SIREN (or the SIRET's first 9 digits), else its name's slug
+    (``organisation`` tells the two apart: only a SIREN is 9 digits, read from the siren or siret column)."""
     siren = compact(values.get("siren", ""))
     siret = compact(values.get("siret", ""))
     if siren:
@@ -190,7 +198,7 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
     if row.get("nom") and not key:
         row.problem("nom", "the name must contain letters or digits (it names the organisation's IRI)",
                     "le nom doit contenir des lettres ou des chiffres (il sert à identifier l'organisation)")
-    org = iri(ns.id("organisation", key or "x"))
+    org = organisation(ns, siren, row.get("nom"))
 
     classes = []
     for code in row.items("type_acteur"):
@@ -248,6 +256,8 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
     out.append(triple(org, SKOS.prefLabel, row.text("nom")))
     if siren:
         out += _registered(org, siren)
+    else:  # no SIREN: a formal organisation, never a registered one (docs/uris.md)
+        out.append(triple(org, TYPE, iri(ORG.FormalOrganization)))
     if category:
         out.append(triple(org, PTCE.legalCategoryCode, text(category)))
         if category_concept:
@@ -303,7 +313,7 @@ def _project_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> lis
             else:
                 participants.append(iri(ns.id("organisation", digits)))
         elif ptce_id and (ptce_id, slugify(item)) in ctx.member_keys:
-            participants.append(iri(ns.id("organisation", ctx.member_keys[(ptce_id, slugify(item))])))
+            participants.append(ctx.member_keys[(ptce_id, slugify(item))])
         else:
             row.problem("participants", f"{item!r} is neither a SIREN nor the name of a member of PTCE {ptce_id} in membres.csv",
                         f"{item!r} n'est ni un SIREN ni le nom d'un membre du PTCE {ptce_id} dans membres.csv")
@@ -389,10 +399,12 @@ def _resource_row(ctx: Context, row: Row, seen: dict, line: int) -> list[ox.Trip
     out += [triple(ptce, PTCE.mobilisedResource, node), triple(node, TYPE, iri(PTCE.RessourceMobilisee)),
             triple(node, PTCE.resourceType, iri(kinds[0]))]
     if funder_siren or slugify(row.get("financeur")):
-        funder = iri(ns.id("organisation", funder_siren or slugify(row.get("financeur"))))
+        funder = organisation(ns, funder_siren, row.get("financeur"))
         out.append(triple(node, PTCE.resourceProvider, funder))
         if funder_siren:
             out += _registered(funder, funder_siren)
+        else:
+            out.append(triple(funder, TYPE, iri(ORG.FormalOrganization)))
         if row.get("financeur"):
             out.append(triple(funder, SKOS.prefLabel, row.text("financeur")))
     if amount is not None:
