@@ -22,7 +22,7 @@ BASE = "https://w3id.org/ptce/"
 PREFIXES = """PREFIX igeo: <http://rdf.insee.fr/def/geo#> PREFIX ptce: <https://w3id.org/ptce/def#>
 PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX wdt: <http://www.wikidata.org/prop/direct/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX org: <http://www.w3.org/ns/org#> """
 
 
 @pytest.fixture(scope="module")
