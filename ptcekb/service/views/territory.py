@@ -22,14 +22,22 @@ CEASED = "<https://w3id.org/ptce/concept/etats-administratifs/C>"  # unité lég
 # Evaluated from the bound end: the territory, then its communes, then the sites of each commune
 # (an index lookup per commune), so the cost follows the territory's establishments, not the
 # register's. No ORDER BY: the engine stops at the LIMIT instead of sorting every establishment
-# of a région; the page sorts the sample by name. Same rule as queries/ess-du-territoire-non-membres.rq.
+# of a région; the page sorts the sample by name. "Enterprise of the ESS" is the one rule of
+# docs/data-model.md (class, SIRENE flag, legal category, stated legal form; shapes/article9.ttl's
+# ptcesh:EntrepriseESSReconnue), tested per organisation once its sites are found.
+# Same rule as queries/ess-du-territoire-non-membres.rq.
 ESS_IN_TERRITORY = """
 SELECT DISTINCT ?org WHERE {
   { VALUES ?commune { $this } } UNION { ?commune igeo:subdivisionDe $this }
   ?site ptce:commune ?commune ; org:siteOf ?org .
   FILTER NOT EXISTS { ?site ptce:administrativeStatus %(closed)s }
   FILTER NOT EXISTS { ?org ptce:administrativeStatus %(ceased)s }
-  FILTER(EXISTS { ?org ptce:essFlag true } || EXISTS { ?org a/rdfs:subClassOf* ptce:EntrepriseESS })
+  FILTER(EXISTS { ?org ptce:essFlag true } || EXISTS { ?org a/rdfs:subClassOf* ptce:EntrepriseESS }
+         || EXISTS { ?org ptce:legalCategory ?category .
+                     <https://w3id.org/ptce/concept/categories-juridiques/ess-par-statut> skos:member/skos:member ?category }
+         || EXISTS { ?org ptce:legalForm/skos:broader* ?form
+                     FILTER(?form IN (<https://w3id.org/ptce/concept/formes-juridiques/association>,
+                                      <https://w3id.org/ptce/concept/formes-juridiques/cooperative>)) })
 }%(limit)s"""
 # The same question, for the link to all of them: with their names, sorted (the whole list: seconds
 # for a région on a national register, under the endpoint's own time limit and row cap).
