@@ -154,14 +154,24 @@ def test_graph_dataset_and_shapes_dereference(http):
 def test_ptce_page_shows_identity_territory_members_and_sources(http):
     page = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq").text
     assert "<h2>Territoire</h2>" in page and "<h2>Membres</h2>" in page
-    assert 'href="/id/organisation/les-anges-gardins"' in page  # a member, linked locally
-    assert 'class="badge ess"' in page  # its ESS status
+    # its carriers (issue 21): named without a SIREN, so in id/structure/; the CC de la Région d'Audruicq is
+    # the COG's authority; a carrier is not a member (the curated sources name no member)
+    identity = page.split("<h2>Territoire</h2>", 1)[0]
+    assert 'href="/id/structure/les-anges-gardins"' in identity and 'href="/id/organisation/246200844"' in identity
+    members = page.split("<h2>Membres</h2>", 1)[1].split("</section>", 1)[0]
+    assert "Aucun membre connu dans les sources." in members and "les-anges-gardins" not in members
+    # the territory lies within the Pas-de-Calais: said in words, in each language
+    territory = page.split("<h2>Territoire</h2>", 1)[1].split("</section>", 1)[0]
+    assert re.search(r'data-relation="within_area">se trouve dans</span> <a href="/id/departement/62"', territory)
     assert "Sources de chaque affirmation" in page
     assert "dcterms:subject" not in page and "rov:hasRegisteredOrganization" not in page  # reused terms by their labels
     assert "Article 9 : ce que documentent nos sources" in page or 'id="compliance-pending"' in page
     assert "Non conforme" not in page  # missing facts are no verdict on a curated PTCE (issue 20)
     english = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq", headers={"Accept-Language": "en"}).text
     assert "<h2>Members</h2>" in english and 'lang="en"' in english
+    vilaine = http.get("/id/ptce/eoliennes-en-pays-de-vilaine", headers={"Accept-Language": "en"}).text
+    for code in ("56", "44", "35"):  # a territory straddling three départements overlaps each
+        assert f'data-relation="overlaps_area">overlaps</span> <a href="/id/departement/{code}"' in vilaine
     switched = http.get("/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq?lang=en")
     assert "<h2>Members</h2>" in switched.text
     http.cookies.clear()  # the shared client would keep the choice (see the next test)
@@ -192,8 +202,10 @@ def test_territory_page_shows_hierarchy_and_ptces(http):
 
 
 def test_organisation_and_concept_pages(http):
-    page = http.get("/id/organisation/les-anges-gardins").text
+    page = http.get("/id/structure/les-anges-gardins").text  # a carrier without SIREN (issue 21)
     assert "Membre des PTCE" in page and 'href="/id/ptce/ecopole-alimentaire-de-la-region-d-audruicq"' in page
+    assert 'href="/concept/roles/structure-porteuse"' in page  # its role: the carrier, not a member
+    assert http.get("/id/organisation/les-anges-gardins").status_code == 404  # nothing in the SIREN space without a SIREN
     concept = http.get("/concept/roles").text
     assert 'href="/concept/roles/structure-porteuse"' in concept
 

@@ -72,6 +72,10 @@ def _identity(page: Page) -> list:
     return rows
 
 
+# How a project territory is placed against a COG unit, and the word (ptcekb/i18n.py) that says it.
+UNIT_RELATIONS = ((PTCE.comprisesArea, "comprises_area"), (PTCE.withinArea, "within_area"), (PTCE.overlapsArea, "overlaps_area"))
+
+
 def _territories(page: Page) -> list[dict]:
     """The territory (with the units a project territory comprises, lies within or overlaps), the seat's
     commune and the units the sources only name: each under its own relation."""
@@ -79,14 +83,13 @@ def _territories(page: Page) -> list[dict]:
     for predicate in (PTCE.territory, ORG.hasPrimarySite, PTCE.mentionedArea):
         for territory in page.values(predicate):
             if predicate == ORG.hasPrimarySite:  # the seat is a site: show its commune
-                units = page.values(PTCE.commune, territory.value)
-            else:
-                units = [u for p in (PTCE.comprisesArea, PTCE.withinArea, PTCE.overlapsArea)
-                         for u in page.values(p, territory.value)] or [territory]
+                units = [(u, None) for u in page.values(PTCE.commune, territory.value)]
+            else:  # each unit with the word of its direction (i18n: comprises_area, within_area, overlaps_area)
+                units = [(u, word) for p, word in UNIT_RELATIONS for u in page.values(p, territory.value)] or [(territory, None)]
             out.append({
                 "relation": page.link(_iri(predicate)),
                 "territory": page.link(territory),
-                "units": [{"unit": page.link(u), "hierarchy": hierarchy(page, u.value)} for u in units],
+                "units": [{"unit": page.link(u), "relation": word, "hierarchy": hierarchy(page, u.value)} for u, word in units],
             })
     return out
 
