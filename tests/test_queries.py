@@ -341,6 +341,26 @@ def test_ess_enterprises_of_the_territory_that_are_not_members(example):
         [("pole-vallee-exemple", "Coopérative Voisine (fictive)")]
 
 
+def test_ptces_sharing_a_member(store, example):
+    """No row on the curated data, and that is the truth: no two curated PTCEs name the same carrier (by
+    SIREN, or by name: one id/structure/ IRI) and they name no member. On the example and its complement,
+    the two fictional PTCEs share the SCOP (same IRI) and the SCIC (same SIREN, another IRI)."""
+    from ptcekb.namespaces import slugify
+
+    carriers: dict[str, set] = {}
+    for ptce in curated():
+        assert not ptce.get("members"), "a curated PTCE names members: this test must compute them too"
+        for carrier in ptce.get("carrier") or []:
+            if carrier.get("siren") or carrier.get("name"):
+                carriers.setdefault(str(carrier.get("siren") or slugify(carrier["name"])), set()).add(ptce["slug"])
+    assert len(carriers) > 30 and not [k for k, ptces in carriers.items() if len(ptces) > 1]
+    assert run(store, "ptce-partageant-un-membre.rq") == []
+    shared = {(r["ptce1"].rsplit("/", 1)[-1], r["ptce2"].rsplit("/", 1)[-1], r["organisation"].rsplit("/", 1)[-1])
+              for r in run(example, "ptce-partageant-un-membre.rq")}
+    assert shared == {("pole-recherche-exemple", "pole-vallee-exemple", "222222226"),
+                      ("pole-recherche-exemple", "pole-vallee-exemple", "scic-exemple")}
+
+
 def test_fte_per_ptce(example):
     row = csv_rows("ptce.csv")[0]
     answer = {r["ptce"].rsplit("/", 1)[-1]: r for r in run(example, "etp-par-ptce.rq")}
