@@ -354,7 +354,7 @@ def test_validation_form_takes_the_template_csv_files(page, server):
 # Issue 20: French pages in French, English pages in English.
 
 LANGUAGE_PAGES = (
-    "/", PTCE_PATH, "/id/ptce/", "/id/organisation/les-anges-gardins",
+    "/", PTCE_PATH, "/id/ptce/", "/id/structure/les-anges-gardins",
     "/id/commune/62057", "/id/epci/246200844", "/id/departement/62", "/id/region/32",
     "/concept/roles/partenaire", "/def", "/shapes", "/graph/meta",
     "/.well-known/void", "/sparql/description", "/validate", "/about",

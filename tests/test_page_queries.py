@@ -99,7 +99,7 @@ def test_healthz_answers_while_heavy_pages_are_in_flight(hurried, server):
 
 
 @pytest.mark.parametrize("path", ["/", "/id/region/32", "/id/departement/62", "/id/commune/62041", "/id/ptce/3-eva",
-                                  "/id/organisation/les-anges-gardins", "/concept/formes-juridiques", "/shapes",
+                                  "/id/structure/les-anges-gardins", "/concept/formes-juridiques", "/shapes",
                                   "/id/ptce/", "/id/commune/?q=arras"])
 def test_with_the_normal_time_limit_pages_are_complete(http, path):
     page = http.get(path)

@@ -23,7 +23,7 @@ BASE = "https://w3id.org/ptce/"
 PTCE_IRI = BASE + "id/ptce/3-eva"
 RESOURCES = {  # local path -> IRI whose own triples the document must contain
     "/id/ptce/3-eva": PTCE_IRI,
-    "/id/organisation/les-anges-gardins": BASE + "id/organisation/les-anges-gardins",
+    "/id/structure/les-anges-gardins": BASE + "id/structure/les-anges-gardins",  # a carrier without SIREN (issue 21)
     "/id/commune/11206": BASE + "id/commune/11206",
     "/def": BASE + "def#PTCE",
     "/concept/roles/structure-porteuse": BASE + "concept/roles/structure-porteuse",
@@ -75,9 +75,10 @@ def test_description_holds_hash_nodes_labels_and_incoming_links(http):
     # the reified statements about the PTCE (incoming rdf:subject links) come with their sources
     statements = set(graph.subjects(rdflib.RDF.subject, rdflib.URIRef(PTCE_IRI)))
     assert statements and all(graph.value(s, rdflib.URIRef("http://purl.org/dc/terms/source")) for s in statements)
-    # incoming links from other documents: the call it won points back to it through its selection
+    # incoming links from other documents: the PTCE's seat (a site of its description, issue 21) points to its commune
     commune = rdflib.Graph().parse(data=http.get("/id/commune/11206.ttl").text, format="turtle")
-    assert (rdflib.URIRef(PTCE_IRI), rdflib.URIRef(BASE + "def#commune"), rdflib.URIRef(BASE + "id/commune/11206")) in commune
+    assert (rdflib.URIRef(PTCE_IRI + "#implantation-11206"), rdflib.URIRef(BASE + "def#commune"),
+            rdflib.URIRef(BASE + "id/commune/11206")) in commune
 
 
 @pytest.mark.parametrize("how", ["suffix", "format"])
