@@ -186,6 +186,12 @@ class StatementWriter:
             self.derived.add((node, source))
         yield from self.annotate(node, statement, where)
 
+    def stands_for(self, node: ox.NamedNode, subject: ox.NamedNode, predicate, obj) -> Iterator[ox.Triple]:
+        """The triple, and ``node`` (which carries its statement's sources) as its statement node."""
+        fact = triple(subject, predicate, obj)
+        yield from self._own(fact, triple(node, RDF.subject, subject), triple(node, RDF.predicate, fact.predicate),
+                             triple(node, RDF.object, obj))
+
     def annotate(self, node: ox.NamedNode, statement: dict, where: str) -> Iterator[ox.Triple]:
         """Sources, confidence, date and note of a statement, on the node standing for it."""
         for source in self.source_nodes(statement, where):

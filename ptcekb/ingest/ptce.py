@@ -14,7 +14,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from ..errors import UserError
-from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, RDF, RDFS, ROV, SKOS, slugify
+from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, RDFS, ROV, SKOS, slugify
 from ..rdf import TYPE, iri, text, triple
 from . import BuildContext, Source
 from .calls import results_dates
@@ -186,8 +186,7 @@ def _selection(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, whe
     call = iri(writer.ns.id("appel", statement["call"]))
     selection = iri(f"{ptce.value}#selection-{statement['call']}")
     yield from writer.describe(selection, statement, where)
-    yield from writer._own(triple(ptce, PTCE.laureateOf, call), triple(selection, RDF.subject, ptce),
-                           triple(selection, RDF.predicate, iri(PTCE.laureateOf)), triple(selection, RDF.object, call))
+    yield from writer.stands_for(selection, ptce, PTCE.laureateOf, call)
     yield triple(selection, TYPE, iri(PTCE.Selection))
     yield triple(selection, PTCE.selected, ptce)
     yield triple(selection, PTCE.call, call)
@@ -204,6 +203,7 @@ def _dates(writer: StatementWriter, ptce: ox.NamedNode, created: list, ended: li
     the carrier of that legal form; when the file has no such carrier, it stays with the PTCE, its
     note saying so, and is never its preferred creation date. The PTCE's preferred creation date is the
     earliest (the beginning of the cooperation), several things created being no conflict."""
+    # the carriers and their legal forms as written above (writer.complete has seen them go by)
     carriers = writer.facts.get((ptce, iri(ROV.hasRegisteredOrganization)), [])
     forms = {c: {f.value.rsplit("/", 1)[-1] for f in writer.facts.get((c, iri(PTCE.legalForm)), [])} for c in carriers}
     own, unplaced, of_carrier = [], [], {}
