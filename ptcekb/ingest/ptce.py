@@ -203,8 +203,13 @@ def _dates(writer: StatementWriter, ptce: ox.NamedNode, created: list, ended: li
     the carrier of that legal form; when the file has no such carrier, it stays with the PTCE, its
     note saying so, and is never its preferred creation date. The PTCE's preferred creation date is the
     earliest (the beginning of the cooperation), several things created being no conflict."""
-    # the carriers and their legal forms as written above (writer.complete has seen them go by)
-    carriers = writer.facts.get((ptce, iri(ROV.hasRegisteredOrganization)), [])
+    # the carriers and their legal forms as written above (writer.complete has seen them go by): the
+    # PTCE's legal entities, and the members of its memberships with the role 'structure porteuse'
+    carrying = iri(writer.ns.concept("roles", "structure-porteuse"))
+    carriers = list(dict.fromkeys(writer.facts.get((ptce, iri(ROV.hasRegisteredOrganization)), []) + [
+        member for (membership, predicate), objects in list(writer.facts.items())
+        if predicate == iri(ORG.role) and carrying in objects and ptce in writer.facts.get((membership, iri(ORG.organization)), [])
+        for member in writer.facts.get((membership, iri(ORG.member)), [])]))
     forms = {c: {f.value.rsplit("/", 1)[-1] for f in writer.facts.get((c, iri(PTCE.legalForm)), [])} for c in carriers}
     own, unplaced, of_carrier = [], [], {}
     for statement, where in created:
