@@ -303,6 +303,11 @@ def _write_cache(path: Path | None, prepared: dict) -> None:
 
 # -- the report -----------------------------------------------------------------------------------
 
+# The rejected rows a report lists (the others are counted): a file of a million refused rows would
+# otherwise be a report of a hundred megabytes, built and sent for nothing.
+REPORTED_REJECTS = 200
+
+
 @dataclass
 class Finding:
     severity: str
@@ -337,7 +342,13 @@ class Report:
     ptces: dict[str, str]  # IRI -> label
     findings: dict[str | None, list[Finding]] = field(default_factory=dict)  # by PTCE IRI
     template: bool = False  # made from the publisher's CSV template (findings located in its files)
-    rejects: list = field(default_factory=list)  # the template's rejected rows (schema.Reject)
+    rejects: list = field(default_factory=list)  # the template's rejected rows (schema.Reject), the first REPORTED_REJECTS
+    rejects_total: int = 0  # how many rows the template refused in all
+
+    @property
+    def rejects_more(self) -> int:
+        """Rejected rows counted but not listed (past ``REPORTED_REJECTS``)."""
+        return max(self.rejects_total - len(self.rejects), 0)
 
     def count(self, severity: str) -> int:
         return sum(1 for fs in self.findings.values() for f in fs if f.severity == severity)
@@ -485,7 +496,8 @@ def locate_in_template(report: Report, result) -> Report:
     from .ingest.template.locating import Provenance
 
     provenance = Provenance(result.rows)
-    report.template, report.rejects = True, list(result.rejects)
+    report.template, report.rejects = True, list(result.rejects[:REPORTED_REJECTS])
+    report.rejects_total = len(result.rejects)
     for findings in report.findings.values():
         for f in findings:
             f.where = provenance.locate(f.shape, f.focus, f.path_iri, f.value_term)
