@@ -384,7 +384,9 @@ def validate(data: rdflib.Graph, context: ValidationContext, timings: dict[str, 
     ill_typed = ill_typed_results(data, results, context.shapes)
     _tag_sparql_messages(results, context.shapes)
     ptces = {str(p): _label(data, p) for p in data.subjects(RDF.type, PTCE.PTCE)}
-    report = Report(bool(conforms) and not ill_typed, results, ptces)
+    if not ptces:
+        _no_ptce(results)
+    report = Report(bool(conforms) and not ill_typed and bool(ptces), results, ptces)
     for result in results.objects(None, SH.result):  # not the nested sh:detail results
         finding = _finding(results, context.shapes, graph, result)
         # the focus as a term (a blank node stays one: the member's period, a nested instant...)
@@ -395,6 +397,20 @@ def validate(data: rdflib.Graph, context: ValidationContext, timings: dict[str, 
         timings.update({"data graph": built - start, "pySHACL": validated - built,
                         "findings": time.perf_counter() - validated})
     return report
+
+
+def _no_ptce(results: rdflib.Graph) -> None:
+    """Data without any ``ptce:PTCE`` does not conform (nothing of article 9 could be checked; the
+    command line exits 1, the HTML report says so): the RDF report says ``sh:conforms false`` and
+    why, in an ``rdfs:comment`` of the report in French and English (there is no result: no node failed
+    a shape)."""
+    report = results.value(predicate=RDF.type, object=SH.ValidationReport)
+    if report is None:
+        return
+    results.set((report, SH.conforms, Literal(False)))
+    words = {lang: report_words(lang)["no_ptce"] for lang in ("fr", "en")}
+    for lang, text in words.items():
+        results.add((report, RDFS.comment, Literal(text, lang=lang)))
 
 
 def ill_typed_results(data: rdflib.Graph, results: rdflib.Graph, shapes: rdflib.Graph) -> int:
