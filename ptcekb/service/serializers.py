@@ -243,9 +243,9 @@ def _byte_cut(body: bytes, name: str, cap: int, byte_cap: int) -> tuple[int, Cut
     kept = 0
     while kept + 1 < len(starts) and kept < cap and starts[kept + 1] - layout.joint <= room:
         kept += 1
-    if not starts or (kept == 0 and starts[0] > room):
+    if kept == 0:  # an answer cut before its first row would read as an empty one
         raise AnswerTooLarge()
-    return starts[kept] - (layout.joint if kept else 0), Cut.BYTES
+    return starts[kept] - layout.joint, Cut.BYTES
 
 
 def _row_cut(body: bytes, layout: _Layout, output: _Output, stopped: bool, cap: int) -> tuple[bytes, int | None]:
