@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ...labels import local_path
+from ...labels import href as labels_href
 from ...namespaces import DCTERMS, FOAF, ORG, PROV, PTCE, RDF, ROV, SKOS
 from ..pagequery import Missing, Unanswered
 from .base import Page, view
@@ -58,7 +58,7 @@ def _compliance(page: Page) -> dict | None:
         raise Unanswered(documentation)
     if documentation is None or isinstance(documentation, dict):
         return documentation
-    return documentation.view(page.lang, href=lambda iri: local_path(iri, page.base) or iri)
+    return documentation.view(page.lang, href=lambda iri: labels_href(iri, page.base))
 
 
 def _identity(page: Page) -> list:
