@@ -276,6 +276,60 @@ def test_the_base_is_used_only_for_the_build_it_went_into(tmp_path):
     assert len(ox.Store.read_only(str(base.path))) == 1
 
 
+def ingest_on_a_terminal(store: Path, units: Path, establishments: Path) -> str:
+    """Run the ingest with stderr on a pseudo-terminal (not in CI); what it wrote there."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    process = subprocess.Popen([sys.executable, "-m", "ptcekb.cli", "ingest", "sirene", "--store", str(store),
+                                "--unites-legales", str(units), "--etablissements", str(establishments)],
+                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            block = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not block:
+            break
+        output += block
+    os.close(master)
+    assert process.wait(timeout=600) == 0, output.decode("utf-8", "replace")
+    return output.decode("utf-8").replace("\r\n", "\n")
+
+
+def test_progress_on_a_terminal_and_the_same_summary(kb):
+    """On a terminal the ingest shows rows read, kept, rejected and the rate of each file; the
+    summary after it is the one printed without a terminal, and the counts agree with it."""
+    quiet = ingest(kb, UNITS_34, ESTABLISHMENTS_FICTIF)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "rows read" not in quiet.stderr, "silent when stderr is not a terminal"
+    shown = ingest_on_a_terminal(kb, UNITS_34, ESTABLISHMENTS_FICTIF)
+    progress = [part.strip() for line in shown.split("\n") for part in line.split("\r") if "rows read" in part]
+    units = [p for p in progress if p.startswith("legal units:")]
+    sites = [p for p in progress if p.startswith("establishments:")]
+    assert units and sites, shown
+    summary = [line for line in shown.split("\n") if "\r" not in line and "rows read" not in line and line]
+
+    def same(lines: list[str]) -> list[str]:
+        return [re.sub(r" in \d+ s$", "", line) for line in lines]
+
+    assert same(summary) == same(quiet.stderr.splitlines())
+    read = re.search(r"read ([\d,]+) legal units and ([\d,]+) establishments", quiet.stderr)
+    kept = re.search(r"kept ([\d,]+) legal units .* and ([\d,]+) establishments", quiet.stderr)
+    n_units, n_sites = (int(x.replace(",", "")) for x in read.groups())
+    k_units, k_sites = (int(x.replace(",", "")) for x in kept.groups())
+    rejected = sum(int(n.replace(",", "")) for n in re.findall(r"([\d,]+) [a-zA-Z -]+(?:,|$| ->)",
+                                                                 quiet.stderr.split("rejected / rejets: ")[1].split(" -> ")[0]))
+    last_units = re.match(r"legal units: ([\d,]+) rows read, ([\d,]+) kept, ([\d,]+) rejected, [\d,]+ rows/s", units[-1])
+    last_sites = re.match(r"establishments: ([\d,]+) rows read, ([\d,]+) kept, ([\d,]+) rejected, [\d,]+ rows/s", sites[-1])
+    assert last_units and last_sites, (units, sites)
+    assert [int(x.replace(",", "")) for x in last_units.groups()][:2] == [n_units, k_units]
+    assert [int(x.replace(",", "")) for x in last_sites.groups()] == [n_sites, k_sites, rejected]
+
+
 # -- the fictional 34-column rows: privacy, rejects, quoting, coordinates ------------------------------
 
 def test_fictional_34_column_rows_privacy_and_rejects(kb):
