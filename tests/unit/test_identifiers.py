@@ -87,3 +87,25 @@ def test_every_sample_number_passes():
         with open(SIRENE_SAMPLES / name, encoding="utf-8") as stream:
             numbers = [row[column] for row in csv.DictReader(stream)]
         assert numbers and [n for n in numbers if check(n)] == []
+
+
+def _reference_luhn(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = ord(char) - 48
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def test_the_fast_luhn_check_agrees_with_the_definition():
+    import random
+
+    rng = random.Random(23)
+    numbers = ["", "0", "7", "18", "59", *REAL_SIRENS, *REAL_SIRETS, "12a4", "١٢٣"]
+    numbers += ["".join(rng.choice("0123456789") for _ in range(rng.choice((1, 2, 8, 9, 13, 14, 15)))) for _ in range(20000)]
+    for number in numbers:
+        assert luhn_valid(number) == _reference_luhn(number), number
