@@ -175,6 +175,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "run_now": ("exécuter", "run"),
     "results_title": ("Résultats", "Results"),
     "truncated": ("Résultats tronqués aux {n} premières lignes", "Results truncated to the first {n} rows"),
+    "truncated_bytes": ("Résultats tronqués : la réponse dépassait la taille permise (PTCEKB_ANSWER_BYTES) ; seules les "
+                        "premières lignes sont gardées (LIMIT / OFFSET, ou des valeurs plus courtes).",
+                        "Results truncated: the answer passed the size allowed (PTCEKB_ANSWER_BYTES); only its first "
+                        "rows are kept (LIMIT / OFFSET, or shorter values)."),
+    "page_rows_shown": ("Cette page en montre les {n} premières ; les valeurs longues y sont abrégées : la réponse "
+                        "entière au format JSON, CSV… (choix « Format » ci-dessus).",
+                        "This page shows the first {n} of them, long values shortened: the whole answer as JSON, "
+                        "CSV… (the “Format” choice above)."),
+    "page_cut": ("Cette page en montre le début : la réponse entière en Turtle, N-Triples… (choix « Format » ci-dessus).",
+                 "This page shows its beginning: the whole answer as Turtle, N-Triples… (the “Format” choice above)."),
     "labels_capped": ("Libellés cherchés pour les {n} premières IRI seulement.", "Labels looked up for the first {n} IRIs only."),
     "examples": ("Exemples", "Examples"),
     "examples_help": ("Questions de compétence de", "Competency questions of"),

@@ -28,8 +28,14 @@ def compact(value: str) -> str:
     return _SPACES.sub("", value)
 
 
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")  # a doubled digit, its digits summed (as ASCII)
+
+
 def luhn_valid(digits: str) -> bool:
     """True if the string of digits passes the Luhn check (every second digit from the right doubled)."""
+    if digits.isascii() and digits.isdigit():  # the usual case, ~3x faster (the SIRENE ingest checks millions)
+        data = digits.encode("ascii")
+        return (sum(data[-1::-2]) + sum(data[-2::-2].translate(_DOUBLED)) - 48 * len(data)) % 10 == 0
     total = 0
     for position, char in enumerate(reversed(digits)):
         digit = ord(char) - 48

@@ -34,6 +34,18 @@ def local_path(value: str, base: str) -> str | None:
     return None
 
 
+def is_web_link(iri: str) -> bool:
+    """Whether an IRI of the data may be a link on a page: http(s) only (never ``javascript:`` or
+    ``data:``, which a browser would run or open: an IRI of the data is anything a query can make)."""
+    return iri[:8].lower().startswith(("http://", "https://"))
+
+
+def href(iri: str, base: str) -> str | None:
+    """Where a page links an IRI: the local path of what this instance serves, an http(s) IRI as it
+    is, otherwise nowhere (``is_web_link``)."""
+    return local_path(iri, base) or (iri if is_web_link(iri) else None)
+
+
 def in_language(terms: list, lang: str) -> list:
     """``terms`` without the literals of other languages when one is in ``lang``: a French page shows
     the French title of a graph, not its English one beside it."""
@@ -108,7 +120,7 @@ class Labeller:
             iri = term.value
             path = local_path(iri, self.base)
             text = self.label(iri) or prefixed(iri) or (path.rsplit("/", 1)[-1] if path else iri)
-            return Link(text, path or iri, iri)
+            return Link(text, path or (iri if is_web_link(iri) else None), iri)
         if isinstance(term, ox.Literal):
             return Link(term.value, None, None, term.language if term.language and term.language != self.lang else None)
         return Link("[…]", None, None)

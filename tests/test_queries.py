@@ -50,6 +50,7 @@ OPTIONAL_COLUMNS = {
     "mix-de-financement.rq": {"annee", "total", "partTotale"},
     "effectifs-dans-le-temps.rq": {"date"},
     "sources-des-affirmations.rq": {"confidence"},
+    "sources-d-un-fait.rq": {"confiance", "note"},
 }
 # Questions no curated source answers yet (SIRENE establishments, members, the characterisation
 # grid's strategy and resources): their header says which source fills them ("# Filled by: ..."),
@@ -265,6 +266,14 @@ def test_statements_carry_their_sources(store):
     assert names == {data["name"][0]["value"]}
 
 
+def test_the_sources_of_one_fact(store):
+    """The lauréat of 2013: the sources of the PTCE file's calls statement (on the selection)."""
+    data = yaml.safe_load((ROOT / "data" / "ptce" / "culture-et-cooperation.yaml").read_text(encoding="utf-8"))
+    (statement,) = [c for c in data["calls"] if c["call"] == "aap-2013"]
+    expected = {data["sources"][k]["url"] for k in statement["sources"]}
+    assert {row["source"] for row in run(store, "sources-d-un-fait.rq")} == expected
+
+
 def test_disagreements_stay_visible(store):
     notes = {row["note"] for row in run(store, "divergences-entre-sources.rq")}
     assert any("180 ; 182 ; 183" in note for note in notes), notes
@@ -274,6 +283,7 @@ def test_calls_with_known_laureats(store):
     calls = yaml.safe_load((ROOT / "data" / "calls.yaml").read_text(encoding="utf-8"))["calls"]
     known = Counter(c["call"] for p in curated() for c in p.get("calls", []))
     answer = run(store, "appels-a-projets.rq")
+    assert len(answer) == len(calls)  # one row per call: one preferred value of each property
     assert {row["appel"].rsplit("/", 1)[-1] for row in answer} == {c["slug"] for c in calls}
     for row in answer:
         assert int(row["laureatsConnus"]) == known[row["appel"].rsplit("/", 1)[-1]]

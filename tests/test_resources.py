@@ -72,9 +72,9 @@ def test_description_holds_hash_nodes_labels_and_incoming_links(http):
     # the département it points to is named, so a client shows "Aude" without another request
     assert (rdflib.URIRef(BASE + "id/departement/11"), rdflib.RDFS.label, rdflib.Literal("Aude", lang="fr")) in graph \
         or any(str(o) == "Aude" for o in graph.objects(rdflib.URIRef(BASE + "id/departement/11")))
-    # the reified statements about the PTCE (incoming rdf:subject links) come with their sources
+    # the statement nodes about the PTCE (incoming rdf:subject links) come with their sources
     statements = set(graph.subjects(rdflib.RDF.subject, rdflib.URIRef(PTCE_IRI)))
-    assert statements and all(graph.value(s, rdflib.URIRef("http://purl.org/dc/terms/source")) for s in statements)
+    assert statements and all(graph.value(s, rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")) for s in statements)
     # incoming links from other documents: the PTCE's seat (a site of its description, issue 21) points to its commune
     commune = rdflib.Graph().parse(data=http.get("/id/commune/11206.ttl").text, format="turtle")
     assert (rdflib.URIRef(PTCE_IRI + "#implantation-11206"), rdflib.URIRef(BASE + "def#commune"),

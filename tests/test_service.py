@@ -36,8 +36,8 @@ def test_sparql_missing_query_is_400(http):
     assert response.status_code == 400 and "query" in response.text
 
 
-def test_home_page_lists_graphs(http):
-    response = http.get("/")
+def test_about_page_lists_graphs(http):
+    response = http.get("/about")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "cog" in response.text and "PTCE" in response.text
 

@@ -230,14 +230,14 @@ def test_facts_that_go_against_an_element_read_as_contradicted(built_store):
     memory.load(f"""
 @prefix ptce: <https://w3id.org/ptce/def#> . @prefix org: <http://www.w3.org/ns/org#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> . @prefix prov: <http://www.w3.org/ns/prov#> .
 <{base}id/ptce/fictif> a ptce:PTCE, ptce:ReseauOuRegroupement ; skos:prefLabel "Pôle fictif"@fr ;
     ptce:territory <{base}id/commune/26108> ; org:hasMember <{base}id/organisation/a-fictive>, <{base}id/organisation/b-fictive> .
 <{base}id/organisation/a-fictive> a ptce:EntrepriseESS ; skos:prefLabel "Association fictive A"@fr ;
     ptce:commune <{base}id/commune/75056> .
 <{base}id/organisation/b-fictive> a ptce:EntrepriseESS ; skos:prefLabel "Coopérative fictive B"@fr .
-<{base}id/organisation/a-fictive#s> a rdf:Statement ; rdf:subject <{base}id/organisation/a-fictive> ;
-    rdf:predicate ptce:commune ; rdf:object <{base}id/commune/75056> ; dcterms:source <{fictional}> .
+<{base}id/organisation/a-fictive#s> rdf:subject <{base}id/organisation/a-fictive> ;
+    rdf:predicate ptce:commune ; rdf:object <{base}id/commune/75056> ; prov:wasDerivedFrom <{fictional}> .
 """.encode(), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(settings.ns.graph("ptce")))
     doc = document_curated(memory, settings, None)[base + "id/ptce/fictif"]
     elements = {e.key: e for e in doc.elements}

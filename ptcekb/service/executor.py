@@ -53,13 +53,15 @@ class Limits:
 
     timeout: float
     row_cap: int
+    answer_bytes: int  # bytes of an answer: past them it is cut like at the row cap (serializers.Cut.BYTES)
     workers: int
     max_workers: int
     memory: int  # bytes of address space per worker
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
-        return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, workers=settings.query_workers,
+        return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, answer_bytes=settings.answer_bytes,
+                   workers=settings.query_workers,
                    max_workers=settings.query_workers_max, memory=settings.worker_memory)
 
 
@@ -78,6 +80,7 @@ class Job:
     prefixes: dict[str, str] = field(default_factory=dict)  # the default prefixes the query uses
     output_prefixes: dict[str, str] = field(default_factory=dict)  # to abbreviate Turtle, RDF/XML, JSON-LD
     base_iri: str | None = None  # to resolve relative IRIs of the query (the endpoint's URL)
+    byte_cap: int | None = None  # bytes of the answer (PTCEKB_ANSWER_BYTES); None: the row cap only
 
 
 @dataclass
@@ -85,7 +88,7 @@ class Reply:
     status: int  # 200, or the HTTP status of the error
     kind: str = ""  # solutions, boolean or graph
     body: bytes = b""
-    truncated: bool = False
+    truncated: serializers.Cut = serializers.Cut.NONE  # true when cut, by the row cap or the byte cap
     message: str = ""
 
 
@@ -155,12 +158,17 @@ def run_job(store: ox.Store, job: Job) -> Reply:
                 return Reply(406, message="a SELECT result")
             # written by pyoxigraph, cut at the cap in the bytes; the HTML page reads the JSON results
             name = "json" if job.solutions_format == "html" else job.solutions_format
-            body, truncated = serializers.solutions(name, result, job.row_cap)
+            body, truncated = serializers.solutions(name, result, job.row_cap, job.byte_cap)
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
-        body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes)
+        body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes,
+                                                   job.byte_cap)
         return Reply(200, "graph", body, truncated)
+    except serializers.AnswerTooLarge:
+        return Reply(507, message=f"507: the first row of the answer alone is larger than {job.byte_cap} bytes (the "
+                                  f"byte cap of an answer, PTCEKB_ANSWER_BYTES): select shorter values (SUBSTR) / la "
+                                  f"première ligne de la réponse dépasse à elle seule {job.byte_cap} octets")
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
     except (OSError, ValueError, RuntimeError) as exc:

@@ -13,6 +13,7 @@ sent the JSON results.
 from __future__ import annotations
 
 import bisect
+import enum
 import json
 import re
 from collections.abc import Callable
@@ -24,6 +25,18 @@ from xml.sax.saxutils import quoteattr
 import pyoxigraph as ox
 
 TRUNCATION_LINK = "https://w3id.org/ptce/docs/sparql#row-cap"
+
+
+class Cut(enum.IntEnum):
+    """Whether an answer was cut, and by which cap: false, or equal to True, when cut at the row cap."""
+
+    NONE = 0
+    ROWS = 1  # the row cap (PTCEKB_ROW_CAP)
+    BYTES = 2  # the byte cap (PTCEKB_ANSWER_BYTES): the rows that fit whole in it are kept
+
+
+class AnswerTooLarge(Exception):
+    """Not one row of the answer fits in the byte cap."""
 
 
 def _prefixes_for(extension: str, prefixes: dict[str, str]) -> dict[str, str] | None:
@@ -44,7 +57,8 @@ def graph(name: str, triples: list[ox.Triple], truncated: bool, cap: int, prefix
     extension = "ttl" if name == "html" else name
     body = ox.serialize(triples, format=ox.RdfFormat.from_extension(extension), prefixes=_prefixes_for(extension, prefixes))
     if truncated and extension == "ttl":
-        body = f"# truncated to {cap} triples (row cap)\n".encode() + body
+        why = "byte cap" if truncated == Cut.BYTES else "row cap"
+        body = f"# truncated to {len(triples) if truncated == Cut.BYTES else cap} triples ({why})\n".encode() + body
     return body
 
 
@@ -141,8 +155,9 @@ _LAYOUTS = {
 class _Output:
     """The file pyoxigraph's serializer writes to: keeps the bytes, stops it past the cap."""
 
-    def __init__(self, layout: _Layout, cap: int, header: int):
-        self.layout, self.cap = layout, cap
+    def __init__(self, layout: _Layout, cap: int, header: int, byte_cap: int | None = None):
+        self.layout, self.cap, self.byte_cap = layout, cap, byte_cap
+        self.bytes_passed = False  # stopped by the byte cap
         self.chunks: list[bytes] = []
         self.rows = -header  # rows certainly written so far (CSV)
         self.quotes = 0  # CSV: quotes written so far (odd: inside a quoted field)
@@ -170,6 +185,9 @@ class _Output:
         self.size += len(chunk)
         if self.rows > self.cap:
             raise _Enough()
+        if self.byte_cap is not None and self.size > self.byte_cap:
+            self.bytes_passed = True
+            raise _Enough()
         return len(chunk)
 
     def flush(self) -> None:
@@ -184,17 +202,53 @@ class _Output:
         raise ValueError(number)
 
 
-def _cut(result, name: str, cap: int) -> tuple[bytes, int | None]:
-    """``result`` serialized by pyoxigraph in the format ``name``, and the offset to cut it at to keep
-    its first ``cap`` rows (None: it has no more)."""
+def _cut(result, name: str, cap: int, byte_cap: int | None = None) -> tuple[bytes, int | None, Cut]:
+    """``result`` serialized by pyoxigraph in the format ``name``, the offset to cut it at to keep its
+    first ``cap`` rows (None: it has no more), and why it is cut. Past ``byte_cap`` bytes pyoxigraph is
+    stopped too, and the answer keeps the rows that end within the cap (``AnswerTooLarge``: none does)."""
     layout = _LAYOUTS[name]
-    output = _Output(layout, cap, 1 if name == "csv" else 0)  # CSV's header line is no row
+    output = _Output(layout, cap, 1 if name == "csv" else 0, byte_cap)  # CSV's header line is no row
     try:
         result.serialize(output, format=layout.format)
         stopped = False
     except _Enough:
         stopped = True
     body = b"".join(output.chunks)
+    if output.bytes_passed:
+        return (body, *_byte_cut(body, name, cap, byte_cap))
+    body, cut = _row_cut(body, layout, output, stopped, cap)
+    return body, cut, Cut.NONE if cut is None else Cut.ROWS
+
+
+def _json_partial_starts(body: bytes) -> list[int]:
+    """The row starts of JSON results stopped midway: the scan stops at a string left open at the end
+    (after its opening quote, `,{` may be a string's content)."""
+    starts, position = [], 0
+    for match in _JSON_SCAN.finditer(body):
+        if b'"' in body[position:match.start()]:  # a quote outside any whole string: one left open
+            break
+        if match.start(1) >= 0:
+            starts.append(match.start(1))
+        position = match.end()
+    return starts
+
+
+def _byte_cut(body: bytes, name: str, cap: int, byte_cap: int) -> tuple[int, Cut]:
+    """Where to cut ``body`` (stopped past ``byte_cap``, at most ``cap`` rows written) to keep the
+    rows that end, with what closes the document, within ``byte_cap`` bytes."""
+    layout = _LAYOUTS[name]
+    # the rows that began: all but the last are whole (JSON's rows without bindings need a scan of the strings)
+    starts = _json_partial_starts(body) if name == "json" and b"{}" in body else layout.starts(body)
+    room = byte_cap - len(layout.end)
+    kept = 0
+    while kept + 1 < len(starts) and kept < cap and starts[kept + 1] - layout.joint <= room:
+        kept += 1
+    if kept == 0:  # an answer cut before its first row would read as an empty one
+        raise AnswerTooLarge()
+    return starts[kept] - layout.joint, Cut.BYTES
+
+
+def _row_cut(body: bytes, layout: _Layout, output: _Output, stopped: bool, cap: int) -> tuple[bytes, int | None]:
     if not stopped and layout.most(body) <= cap:
         return body, None
     if stopped and cap and layout.mark is not None and output.exact:  # the cut is in the write that stopped it
@@ -205,49 +259,72 @@ def _cut(result, name: str, cap: int) -> tuple[bytes, int | None]:
     return body, starts[cap] - (layout.joint if cap else 0)
 
 
-def capped(result, name: str, cap: int) -> tuple[bytes, bool]:
+def capped(result, name: str, cap: int, byte_cap: int | None = None) -> tuple[bytes, Cut]:
     """``result`` (QuerySolutions, or QueryTriples with ``name`` "nt") serialized by pyoxigraph in the
-    format ``name``, cut after its first ``cap`` rows; and whether there were more."""
-    body, cut = _cut(result, name, cap)
-    return (body, False) if cut is None else (body[:cut] + _LAYOUTS[name].end, True)
+    format ``name``, cut after its first ``cap`` rows (and within ``byte_cap`` bytes); and whether there
+    were more (``Cut``, true when cut)."""
+    body, cut, why = _cut(result, name, cap, byte_cap)
+    return (body, Cut.NONE) if cut is None else (body[:cut] + _LAYOUTS[name].end, why)
 
 
-def _note(cap: int) -> str:
+def _note(cap: int, why: Cut = Cut.ROWS, byte_cap: int | None = None, rows: int = 0) -> str:
+    if why == Cut.BYTES:
+        return (f"results truncated to the first {rows} rows: the answer passed {byte_cap} bytes (byte cap of this "
+                "endpoint); use LIMIT and OFFSET to page through them, or select shorter values")
     return (f"results truncated to the first {cap} rows (row cap of this endpoint); "
             "use LIMIT and OFFSET to page through them")
 
 
-def solutions(name: str, result: ox.QuerySolutions, cap: int) -> tuple[bytes, bool]:
+def solutions(name: str, result: ox.QuerySolutions, cap: int, byte_cap: int | None = None) -> tuple[bytes, Cut]:
     """SELECT solutions in the results format ``name`` (json, xml, csv, tsv), written by pyoxigraph,
-    at most ``cap`` rows; a truncated answer says so in the format (CSV and TSV have
+    at most ``cap`` rows and, with ``byte_cap``, the rows that fit whole in that many bytes (the
+    markers are added beyond it); a truncated answer says so in the format (CSV and TSV have
     no room for it: the X-PTCEKB-Truncated header does). The answer is copied once, markers included."""
-    body, cut = _cut(result, name, cap)
+    body, cut, why = _cut(result, name, cap, byte_cap)
     if cut is None:
-        return body, False
+        return body, Cut.NONE
     view, end = memoryview(body), _LAYOUTS[name].end
+    rows = len(_LAYOUTS[name].starts(body[:cut])) if why == Cut.BYTES else cap
+    note = _note(cap, why, byte_cap, rows)
     if name == "json":  # {"head":{"vars":[...]}: variable names hold no `]`
         # before "results": JSON readers that stream (pyoxigraph's) refuse members after the bindings
         head_end = body.index(b"]}") + 1
         parts = [view[:head_end], b',"link":' + json.dumps([TRUNCATION_LINK]).encode() + b'},"truncated":true,"note":'
-                 + json.dumps(_note(cap)).encode(), view[head_end + 1:cut], end]
+                 + json.dumps(note).encode(), view[head_end + 1:cut], end]
     elif name == "xml":
         declaration, head_end = body.index(b"?>") + 2, body.index(b"</head>")
-        parts = [view[:declaration], f"\n<!-- results truncated to the first {cap} rows (row cap of this endpoint) -->\n"
-                 .encode(), view[declaration:head_end], f"<link href={quoteattr(TRUNCATION_LINK)}/>".encode(),
-                 view[head_end:cut], end]
+        comment = note.split("; use LIMIT")[0]  # what was cut, without the advice
+        parts = [view[:declaration], f"\n<!-- {comment} -->\n".encode(), view[declaration:head_end],
+                 f"<link href={quoteattr(TRUNCATION_LINK)}/>".encode(), view[head_end:cut], end]
     else:
         parts = [view[:cut], end]
-    return b"".join(parts), True
+    return b"".join(parts), why
 
 
-def graph_result(name: str, result, cap: int, prefixes: dict[str, str]) -> tuple[bytes, bool]:
+def graph_result(name: str, result, cap: int, prefixes: dict[str, str],
+                 byte_cap: int | None = None) -> tuple[bytes, Cut]:
     """CONSTRUCT or DESCRIBE triples (pyoxigraph's QueryTriples, or a remote store's parsed quads), at
     most ``cap``, in the RDF format of extension ``name``. N-Triples and N-Quads (a triple a line) are
     written by pyoxigraph and cut in the bytes; the other formats group triples, so the first ``cap``
     are taken in Python and serialized: measured, writing N-Triples and reading them back for Turtle
     was slower than that (docs/benchmarks.md)."""
     if name in ("nt", "nq") and isinstance(result, ox.QueryTriples):  # N-Quads of triples: the same lines
-        return capped(result, "nt", cap)
-    triples = list(islice(result, cap + 1))
-    truncated = len(triples) > cap
-    return graph(name, triples[:cap], truncated, cap, prefixes), truncated
+        return capped(result, "nt", cap, byte_cap)
+    if byte_cap is None:
+        triples = list(islice(result, cap + 1))
+        truncated = Cut.ROWS if len(triples) > cap else Cut.NONE
+        return graph(name, triples[:cap], truncated, cap, prefixes), truncated
+    # the triples whose N-Triples lines fit in the byte cap (the other formats are about as long or shorter)
+    triples, size, truncated = [], 0, Cut.NONE
+    for triple in result:
+        if len(triples) == cap:
+            truncated = Cut.ROWS
+            break
+        size += len(str(triple)) + 3
+        if size > byte_cap:
+            truncated = Cut.BYTES
+            break
+        triples.append(triple)
+    if truncated == Cut.BYTES and not triples:
+        raise AnswerTooLarge()
+    return graph(name, triples, truncated, cap, prefixes), truncated

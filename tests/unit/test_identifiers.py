@@ -103,3 +103,25 @@ def test_reasons_in_french_and_english():
     for number in ("", "12", "123456789", "00541094800016", "35600000049838", "00032517500017"):
         check, problem = (siren_reasons, siren_problem) if len(number) <= 9 else (siret_reasons, siret_problem)
         assert check(number)["en"] == problem(number) and check(number)["fr"] != problem(number)
+
+
+def _reference_luhn(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = ord(char) - 48
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def test_the_fast_luhn_check_agrees_with_the_definition():
+    import random
+
+    rng = random.Random(23)
+    numbers = ["", "0", "7", "18", "59", *REAL_SIRENS, *REAL_SIRETS, "12a4", "١٢٣"]
+    numbers += ["".join(rng.choice("0123456789") for _ in range(rng.choice((1, 2, 8, 9, 13, 14, 15)))) for _ in range(20000)]
+    for number in numbers:
+        assert luhn_valid(number) == _reference_luhn(number), number

@@ -142,3 +142,28 @@ def test_reading_problems_are_said_in_english_and_french():
     assert [r.problems[0][1]["fr"] for r in records] == [
         "6 champs, mais l'en-tête a 5 colonnes",
         "guillemets CSV mal fermés : un champ entre guillemets ouvert sur cette ligne n'est jamais fermé"]
+
+
+def test_a_header_of_too_many_columns_is_refused_and_duplicates_found_in_one_pass():
+    from ptcekb.ingest.template.reading import MAX_COLUMNS, read_text_table
+
+    table = read_text_table("id,nom," + ",".join(["a"] * 60_000) + "\n", "ptce.csv")
+    assert not table.readable and not table.rows and len(table.rejects) == 1
+    problem = dict(table.rejects[0].problems[0][1])
+    assert f"{MAX_COLUMNS} at most" in problem["en"] and f"{MAX_COLUMNS} au plus" in problem["fr"]
+    duplicated = read_text_table("id,nom,secteurs,secteurs,nom\np,n,a,b,c\n", "ptce.csv")
+    assert not duplicated.readable
+    assert "duplicate column(s) nom, secteurs" in duplicated.rejects[0].reason
+
+
+def test_unknown_codes_of_a_cell_are_one_problem_and_a_row_keeps_50(reference):
+    r = row(reference, secteurs=";".join(f"x{i}" for i in range(5000)))
+    r.codes("secteurs", "secteurs")
+    assert len(r.details) == 1
+    column, problem = r.details[0]
+    assert column == "secteurs" and "5000 unknown codes" in problem["en"] and "et 4990 autres" in problem["fr"]
+    assert len(problem["en"]) < 5000  # the code list is quoted once, not per code
+    urls = row(reference, site_web=";".join(f"pas-une-url-{i}" for i in range(300)))
+    urls.url("site_web")
+    assert len(urls.details) == 50 and urls.more == 250
+    assert "250 more" in urls.reported()[-1][1]["en"] and "250 autre" in urls.reported()[-1][1]["fr"]

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ...errors import UserError
 from .schema import COLUMNS, REQUIRED, Reject, Said, said
+
+# The template's files have at most a few dozen columns (schema.COLUMNS): a header with more is
+# refused before anything is checked per column (a 120 KB header holds 60,000 names).
+MAX_COLUMNS = 200
 
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 
@@ -150,6 +155,12 @@ def read_text_table(content: str, name: str) -> Table:
         break
     if header is None:
         return Table(name, [], [], [], True)  # empty file: no rows
+    if len(header) > MAX_COLUMNS:
+        reason = said(f"header: {len(header)} columns, {MAX_COLUMNS} at most (the template has {len(COLUMNS[name])}); "
+                      f"no row of this file was read",
+                      f"en-tête : {len(header)} colonnes, {MAX_COLUMNS} au plus (le gabarit en a "
+                      f"{len(COLUMNS[name])}) ; aucune ligne de ce fichier n'a été lue")
+        return Table(name, [], [], [Reject(name, header_line, reason["en"], (("", reason),))], False)
 
     problems: list[tuple[str, Said]] = []  # (the columns it is about, the problem)
     unknown = [c for c in header if c and c not in COLUMNS[name]]
@@ -160,7 +171,7 @@ def read_text_table(content: str, name: str) -> Table:
     if "" in header:
         number = header.index("") + 1
         problems.append(("", said(f"column {number} has no name", f"la colonne {number} n'a pas de nom")))
-    duplicates = sorted({c for c in header if c and header.count(c) > 1})
+    duplicates = sorted(c for c, n in Counter(header).items() if c and n > 1)  # one pass
     if duplicates:
         problems.append((", ".join(duplicates), said(f"duplicate column(s) {', '.join(duplicates)}",
                                                      f"colonne(s) en double {', '.join(duplicates)}")))
