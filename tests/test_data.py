@@ -135,14 +135,14 @@ def test_member_counts_are_a_series_of_dated_values_with_one_preferred(store):
 
 def test_the_ptce_dates_apart_from_its_carriers(store):
     """"2005" (the structures cooperate) is the PTCE's creation; "2010-10" is the carrier association's."""
-    ptce, carrier = f"{BASE}id/ptce/culture-et-cooperation", f"{BASE}id/organisation/culture-et-cooperation"
+    ptce, carrier = f"{BASE}id/ptce/culture-et-cooperation", f"{BASE}id/structure/culture-et-cooperation"
     assert _direct(store, ptce, "ptce:creationDate") == {"2005"}
     assert _direct(store, carrier, "ptce:creationDate") == {"2010-10"}
     assert _dated(store, carrier, "ptce:creationDate") == {"2010-10": (None, True)}
     # Pôle Sud Archer: the association (1987) and the SAS (2007) are its two carriers' dates
     assert _direct(store, f"{BASE}id/ptce/pole-sud-archer", "ptce:creationDate") == {"2007-04"}
-    assert _direct(store, f"{BASE}id/organisation/archer", "ptce:creationDate") == {"1987"}
-    assert _direct(store, f"{BASE}id/organisation/groupe-archer", "ptce:creationDate") == {"2007"}
+    assert _direct(store, f"{BASE}id/structure/archer", "ptce:creationDate") == {"1987"}
+    assert _direct(store, f"{BASE}id/structure/groupe-archer", "ptce:creationDate") == {"2007"}
     assert count(store, "?x a ptce:PTCE ; ptce:conflictNote ?n FILTER(CONTAINS(?n, 'created'))") == 0
 
 
