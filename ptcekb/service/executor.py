@@ -7,8 +7,9 @@ workers on demand when all are busy (up to ``PTCEKB_QUERY_WORKERS_MAX``, default
 worker idle for a minute is stopped). A worker whose query passes the time limit
 (``PTCEKB_QUERY_TIMEOUT``) is killed and replaced; the other workers go on serving.
 
-The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
-back bytes, so the server process only copies bytes to the client.
+The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples: pyoxigraph
+writes it and is stopped past the cap, serializers.capped) and sends back bytes, so the server
+process only copies bytes to the client.
 
 Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph (not
 config.py and its pydantic: the limits come in as values, ``Limits``): a worker starts in a few
@@ -152,14 +153,13 @@ def run_job(store: ox.Store, job: Job) -> Reply:
         if isinstance(result, ox.QuerySolutions):
             if job.solutions_format is None:
                 return Reply(406, message="a SELECT result")
-            variables = [v.value for v in result.variables]
-            rows, truncated = _take(result, job.row_cap)
-            body = serializers.SOLUTIONS[job.solutions_format](variables, rows, truncated, job.row_cap)
+            # written by pyoxigraph, cut at the cap in the bytes; the HTML page reads the JSON results
+            name = "json" if job.solutions_format == "html" else job.solutions_format
+            body, truncated = serializers.solutions(name, result, job.row_cap)
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
-        triples, truncated = _take(result, job.row_cap)
-        body = serializers.graph(job.graph_format, triples, truncated, job.row_cap, job.output_prefixes)
+        body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes)
         return Reply(200, "graph", body, truncated)
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
@@ -170,15 +170,6 @@ def run_job(store: ox.Store, job: Job) -> Reply:
                                       "federated queries go to the endpoints of PTCEKB_SERVICE_ALLOWLIST only, "
                                       "written SERVICE <endpoint> { ... } / connexion réseau refusée")
         return Reply(400, message=f"query failed: {one_line(str(exc))}")
-
-
-def _take(iterator, cap: int) -> tuple[list, bool]:
-    items = []
-    for item in iterator:
-        if len(items) == cap:
-            return items, True
-        items.append(item)
-    return items, False
 
 
 # --------------------------------------------------------------------------------------------
