@@ -296,7 +296,10 @@ def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
             yield triple(node, PTCE.typeIntercommunalite, iri(ns.concept("types-intercommunalites", e["type"].lower())))
             if e.get("populationMunicipale") is not None:
                 yield triple(node, PTCE.populationMunicipale, integer(e["populationMunicipale"]))
-            yield from authority(e["code"], node, PTCE.GroupementDeCollectivites, e["nom"])
+            # the Métropole de Lyon (MET69) is listed with the EPCI but is a collectivité territoriale à statut
+            # particulier (CGCT, art. L3611-1), not a grouping of communes
+            authority_class = PTCE.CollectiviteTerritoriale if e["type"] == "MET69" else PTCE.GroupementDeCollectivites
+            yield from authority(e["code"], node, authority_class, e["nom"])
             for member in e["membres"]:
                 commune = territory_iri(ns, "commune", member)
                 yield triple(commune, IGEO.subdivisionDirecteDe, node)

@@ -65,11 +65,17 @@ SERVICE_TERMS = {str(term) for term in (
 CORE = (str(RDF), str(RDFS), str(OWL), str(XSD))
 
 
+# Codes of other nomenclatures our code lists map their concepts to (skos:exactMatch): the legal
+# categories of sirene-ld and INSEE. A page links them by their IRI beside our concept, which carries
+# the label; they are codes, not terms of a vocabulary, and have no English label anywhere.
+CODE_NAMESPACES = ("https://sireneld.io/vocab/sirecj#", "http://id.insee.fr/codes/")
+
+
 def used_terms(store) -> set[str]:
     """The terms, not ours, that pages show: used in the store, pointed to by the schema, or in the
     service's own documents."""
     used = {row["t"].value for row in store.query(_USED)} | SERVICE_TERMS
-    return {term for term in used if not term.startswith(VOCAB_BASE)}
+    return {term for term in used if not term.startswith(VOCAB_BASE) and not term.startswith(CODE_NAMESPACES)}
 
 
 def missing_labels(store, terms: set[str]) -> dict[str, list[str]]:

@@ -97,7 +97,7 @@ class Reference:
     codes: dict[str, dict[str, str]]       # scheme -> code -> concept IRI (as declared)
     actor_class: dict[str, str]            # types-acteurs code -> OWL class IRI
     superclasses: dict[str, frozenset]     # class -> itself and its declared superclasses
-    disjoint: frozenset                    # frozenset({a, b}) pairs declared owl:disjointWith
+    disjoint: frozenset                    # frozenset({a, b}) pairs declared ptce:incompatibleClass (or owl:disjointWith)
     cog: CogReference                      # the COG 2026 codes (communes, EPCI, EPT, départements, régions)
 
     def concept(self, scheme: str, code: str) -> str | None:
@@ -140,7 +140,7 @@ def load_reference(root: Path = SOURCES_ROOT) -> Reference:
     for t in ontology:
         if t.predicate.value == str(RDFS.subClassOf) and isinstance(t.object, ox.NamedNode):
             parents[t.subject.value].add(t.object.value)
-        elif t.predicate.value == str(OWL.disjointWith):
+        elif t.predicate.value in (str(PTCE.incompatibleClass), str(OWL.disjointWith)):
             disjoint.add(frozenset((t.subject.value, t.object.value)))
     superclasses = {}
     for cls in set(parents) | set(actor_class.values()):
