@@ -9,7 +9,6 @@ one commune and the units it lies in (the smallest sample that shows it, so the 
 from __future__ import annotations
 
 import gzip
-import time
 
 import owlrl
 import pyoxigraph as ox
@@ -108,17 +107,15 @@ def test_insee_axioms_merge_territories_the_patch_does_not(store):
 
 def test_owl_rl_closure_of_everything_published_with_a_cog_sample_is_sound(store):
     """Ontology, code lists, alignments (the INSEE patch among them), curated PTCEs and calls, COG
-    sample: no owl:sameAs between distinct resources, no inconsistency, in under a minute."""
+    sample: no owl:sameAs between distinct resources, no inconsistency. Its duration (about half a
+    minute) is reported by `make test`'s slowest-tests list, never asserted: the machine is shared."""
     graph = published(store, "ontology", "vocabularies", "alignments", "ptce", "calls") + cog_sample(store)
     size = len(graph)
-    start = time.monotonic()
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
-    elapsed = time.monotonic() - start
     assert len(graph) > size
     assert not distinct_same_as(graph), distinct_same_as(graph)[:5]
     assert not [str(o) for o in graph.objects(None, ERROR)]
     assert not list(graph.subjects(RDF.type, OWL.Nothing))
-    assert elapsed < 60, f"the closure took {elapsed:.0f} s"
     # the reasoning did its work: a commune lies within its région (subdivisionDe, transitive, ⊑
     # dcterms:isPartOf); what a project territory comprises are its parts (comprisesArea ⊑ dcterms:hasPart)
     villeurbanne = URIRef(f"{DEFAULT_BASE_IRI}id/commune/69266")
@@ -126,6 +123,9 @@ def test_owl_rl_closure_of_everything_published_with_a_cog_sample_is_sound(store
     comprises = list(graph.subject_objects(PTCE_CLASS("comprisesArea")))
     assert comprises, "the curated data give project territories their areas"
     assert all((s, DCTERMS_HAS_PART, o) in graph for s, o in comprises)
+    within = list(graph.subject_objects(PTCE_CLASS("withinArea")))
+    assert within, "the curated data place project territories within their départements or régions"
+    assert all((s, DCTERMS_IS_PART_OF, o) in graph for s, o in within)
     # and no class a reasoner adds contradicts the Métropole de Lyon's authority being a collectivité
     metropole = URIRef(f"{DEFAULT_BASE_IRI}id/organisation/200046977")
     assert (metropole, RDF.type, PTCE_CLASS("CollectiviteTerritoriale")) in graph

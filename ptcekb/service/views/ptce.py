@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from ...labels import href as labels_href
-from ...namespaces import DCTERMS, FOAF, ORG, PROV, PTCE, RDF, ROV, SKOS
+from ...namespaces import DCTERMS, FOAF, ORG, PROV, PTCE, RDF, SKOS
 from ..pagequery import Missing, Unanswered
 from .base import Page, view
 from .territory import hierarchy
