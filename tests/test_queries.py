@@ -208,7 +208,7 @@ def test_carriers_registered_only_with_a_siren_and_the_cog_authority_reused(stor
     epci = BASE + "id/organisation/246200844"  # the COG's authority of the CC de la Région d'Audruicq
     assert store.query(f"ASK {{ <{audruicq}> <{BASE}def#carrier> <{epci}> . <{epci}> <{BASE}def#administers> <{BASE}id/epci/246200844> }}",
                        use_default_graph_as_union=True)
-    assert not store.query(f"ASK {{ ?s <http://www.w3.org/2004/02/skos/core#prefLabel> \"CC de la Région d'Audruicq\"@fr }}",
+    assert not store.query("ASK { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> \"CC de la Région d'Audruicq\"@fr }",
                            use_default_graph_as_union=True)
 
 
