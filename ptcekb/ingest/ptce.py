@@ -20,6 +20,7 @@ from . import BuildContext, Source
 from .calls import results_dates
 from .cog import SNAPSHOT, CommuneAlias, commune_index, load_snapshot
 from .curated import StatementWriter, date_literal, number_literal, read_yaml, web_iri
+from .template.schema import load_reference
 
 DIRECTORY = Path("data/ptce")
 ALIASES = Path("data/commune-aliases.yaml")
@@ -29,6 +30,15 @@ TERRITORY_RELATIONS = {"within": PTCE.withinArea, "comprises": PTCE.comprisesAre
 DATED = {"members_count": (PTCE.memberCount, "latest"), "fte": (PTCE.fte, "latest")}
 # What a created statement dates when it is the carrier's legal entity, not the PTCE: its `what` names
 # a legal form of formes-juridiques (or says "carrier"); the carrier is the one of that legal form.
+# A member statement (data/ptce/README.md): its role -> the roles code list's concept; its category ->
+# the class it states (art. 1 of the 2014 law: by statute or by qualification; outside the ESS).
+MEMBER_ROLES = {"founding-member": "membre-fondateur", "member": "membre", "partner": "partenaire",
+                "local-authority": "partenaire", "research-training": "partenaire"}
+MEMBER_CATEGORIES = {"ess-statute": PTCE.EntrepriseESSDeStatut, "ess-qualification": PTCE.SocieteCommercialeESS,
+                     "outside-ess": PTCE.EntrepriseHorsESS, "public-body": None}
+# How the sources write the kind of an intercommunality, and how the COG abbreviates it
+EPCI_KINDS = {"communauté d'agglomération": "ca", "communauté de communes": "cc", "communauté urbaine": "cu"}
+AUTHORITY_STOPWORDS = {"de", "des", "du", "d", "la", "le", "les", "l", "et"}
 LEGAL_FORMS = ("association", "scic", "scop", "sas", "sarl", "sa", "gip", "gie", "fondation", "cooperative", "mutuelle")
 
 
@@ -61,14 +71,27 @@ def commune_aliases(root: Path) -> tuple[CommuneAlias, ...]:
 
 
 def authorities(root: Path) -> dict[str, str]:
-    """The COG's intercommunalities (EPCI, EPT) by their name, case-folded: name -> SIREN. A carrier that
-    is a territorial authority is the COG's authority ({base}id/organisation/{SIREN}), not a duplicate."""
+    """The COG's intercommunalities (EPCI, EPT) by the key of their name (:func:`authority_key`): key ->
+    SIREN. A carrier or member that is a territorial authority is the COG's authority
+    ({base}id/organisation/{SIREN}), not a duplicate; a key two authorities share is left out."""
     snapshot = load_snapshot(root / SNAPSHOT)
     found: dict[str, set] = {}
     for family in ("epci", "ept"):
         for e in snapshot.get(family) or []:
-            found.setdefault(e["nom"].casefold(), set()).add(e["code"])
+            found.setdefault(authority_key(e["nom"]), set()).add(e["code"])
     return {name: next(iter(codes)) for name, codes in found.items() if len(codes) == 1}
+
+
+def authority_key(name: str) -> str:
+    """An intercommunality's name as the sources and the COG both write it: the kind abbreviated as the
+    COG does (« Communauté de communes » -> cc), without case, punctuation and articles (« CC du Quercy
+    Rouergue et des Gorges de l'Aveyron » and « Communauté de communes du Quercy-Rouergue et Gorges de
+    l'Aveyron » are one key)."""
+    folded = name.casefold().replace("’", "'")
+    for kind, short in EPCI_KINDS.items():
+        if folded.startswith(kind + " "):
+            folded = short + folded[len(kind):]
+    return " ".join(w for w in re.split(r"[^\w]+", folded) if w and w not in AUTHORITY_STOPWORDS)
 
 
 def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
@@ -151,6 +174,11 @@ def _facts(ctx: BuildContext, writer: StatementWriter, path: Path, data: dict, c
             yield from writer.state(node, PTCE.mentionedArea, iri(ns.id(kind, str(statement["code"]))), statement, where)
     for statement, where in each("carrier"):
         yield from _carrier(ctx, writer, node, statement, where, names[0][0]["value"], cog_authorities)
+    for statement, where in each("members"):
+        if statement.get("role") == "carrier":  # a carrier the sources name among the members
+            yield from _carrier(ctx, writer, node, statement, where, names[0][0]["value"], cog_authorities)
+        else:
+            yield from _member(ctx, writer, node, statement, where, cog_authorities)
     yield from _dates(writer, node, list(each("created")), list(each("ended")))
     for statement, where in each("sectors"):
         yield from writer.state(node, DCTERMS.subject, text(statement["value"], "fr"), statement, where)
@@ -186,7 +214,7 @@ def _carrier(ctx: BuildContext, writer: StatementWriter, ptce: ox.NamedNode, sta
     org:Membership: it is not counted among the ESS enterprises the PTCE groups (art. 9, I, 1)."""
     ns = writer.ns
     name, siren, form = statement.get("name"), str(statement.get("siren") or ""), statement.get("legal_form")
-    authority = cog_authorities.get(name.casefold()) if name and form == "collectivite" and not siren else None
+    authority = cog_authorities.get(authority_key(name)) if name and form == "collectivite" and not siren else None
     if name and form == "collectivite" and not siren and authority is None:
         ctx.warn(f"{writer.path.name}: {where}: the territorial authority {name!r} is not an EPCI of the COG 2026; kept as a structure")
     if siren or authority:
@@ -210,6 +238,47 @@ def _carrier(ctx: BuildContext, writer: StatementWriter, ptce: ox.NamedNode, sta
         yield triple(carrier, RDFS.label, text(f"carrier of {ptce_name} (name not given by the sources)", "en"))
     if form and form != "unknown":
         yield from writer.state(carrier, PTCE.legalForm, iri(ns.concept("formes-juridiques", form)), statement, where)
+    if MEMBER_CATEGORIES.get(statement.get("category")):  # a carrier named among the members, its category stated
+        yield from writer.state(carrier, TYPE, iri(MEMBER_CATEGORIES[statement["category"]]), statement, where)
+
+
+def _member(ctx: BuildContext, writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str,
+            cog_authorities: dict) -> Iterator[ox.Triple]:
+    """A member the sources name: its membership (org:Membership, its role; ``<ptce> org:hasMember``
+    stands for it and carries its sources) and the organisation, typed only by what the sources state.
+
+    The organisation is the SIREN space's only with a SIREN a source states; a local authority is the
+    COG's intercommunality of that name; any other is an org:FormalOrganization of id/structure/{slug}.
+    Its class comes from its category (ESS by statute...) or its ``type`` (a types-acteurs code)."""
+    ns, name, siren = writer.ns, statement.get("name"), str(statement.get("siren") or "")
+    role, category, kind = statement.get("role"), statement.get("category"), statement.get("type")
+    reference = load_reference(ctx.root)
+    if not name or role not in MEMBER_ROLES or (category is not None and category not in MEMBER_CATEGORIES) \
+            or (kind is not None and kind not in reference.actor_class):
+        raise UserError(f"{writer.path}: {where}: a member needs a name, a role ({', '.join(['carrier', *MEMBER_ROLES])}), "
+                        f"optionally a category ({', '.join(MEMBER_CATEGORIES)}) and a type "
+                        f"({', '.join(sorted(reference.actor_class))})", exit_code=2)
+    authority = cog_authorities.get(authority_key(name)) if role == "local-authority" and not siren else None
+    member = iri(ns.id("organisation", siren or authority)) if siren or authority else iri(ns.id("structure", slugify(name)))
+    membership = iri(f"{ptce.value}#membre-{slugify(siren or authority or name)}")
+    yield from writer.describe(membership, statement, where)
+    yield from writer.stands_for(membership, ptce, ORG.hasMember, member)
+    yield triple(membership, TYPE, iri(ORG.Membership))
+    yield triple(membership, ORG.member, member)
+    yield triple(membership, ORG.organization, ptce)
+    yield triple(membership, ORG.role, iri(ns.concept("roles", MEMBER_ROLES[role])))
+    if authority:  # the COG's authority: its types and name are the COG's
+        return
+    if siren:
+        yield triple(member, TYPE, iri(ROV.RegisteredOrganization))
+        yield triple(member, PTCE.siren, text(siren))
+    else:
+        yield triple(member, TYPE, iri(ORG.FormalOrganization))
+    yield triple(member, SKOS.prefLabel, text(name, "fr"))
+    if MEMBER_CATEGORIES.get(category):
+        yield from writer.state(member, TYPE, iri(MEMBER_CATEGORIES[category]), statement, where)
+    if kind:
+        yield from writer.state(member, TYPE, iri(reference.actor_class[kind]), statement, where)
 
 
 def _selection(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, results) -> Iterator[ox.Triple]:
