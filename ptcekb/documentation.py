@@ -74,7 +74,7 @@ EVIDENCE = {
   {{ ?s rdf:type ?o . ?o rdfs:subClassOf* ptce:EntrepriseHorsESS BIND(rdf:type AS ?p) }}
   UNION {{ ?s ptce:essFlag ?o FILTER(?o = false) BIND(ptce:essFlag AS ?p) }} }}""",
     SHAPES + "Groupe-Art9-4": f"""SELECT ?ptce ?s ?p ?o WHERE {{ ?ptce a ptce:PTCE ;
-    ({_MEMBER}|ptce:project/prov:wasAssociatedWith|ptce:mobilisedResource/ptce:resourceProvider) ?s .
+    ({_MEMBER}|ptce:carrier|ptce:project/prov:wasAssociatedWith|ptce:mobilisedResource/ptce:resourceProvider) ?s .
   ?s rdf:type ?o . ?o rdfs:subClassOf* ?partner
   FILTER(?partner IN (ptce:CollectiviteTerritoriale, ptce:GroupementDeCollectivites, cv:PublicOrganisation,
     ptce:CentreDeRecherche, ptce:EtablissementEnseignementSuperieurRecherche, ptce:OrganismeDeFormation,

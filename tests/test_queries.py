@@ -79,24 +79,50 @@ def test_every_column_of_every_answer_is_filled(path: Path, store, example):
             assert len(filled) == len(curated_rows) + len(example_rows), f"?{column} is empty on some rows"
 
 
-def test_carriers_by_actor_type_with_their_names(store):
-    """Every curated carrier: its type follows from the legal form its sources state (association and
-    cooperatives: ESS by statute) or says it is not documented; its name, or a label saying it is not given."""
-    ess_by_statute = {"association", "cooperative", "scic", "scop"}
-    expected = set()
+def _label(store: ox.Store, concept: str) -> str:
+    (row,) = store.query(f'SELECT ?l WHERE {{ <{concept}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?l '
+                         f'FILTER(LANG(?l) = "fr") }}', use_default_graph_as_union=True)
+    return row["l"].value
+
+
+def test_carriers_and_members_by_actor_type_with_their_names(store):
+    """Every curated carrier and member, from what its sources state: a carrier's type follows from its
+    legal form (association and cooperatives: ESS by statute) or its stated category, or says it is not
+    documented; a member's from its category or type; a local authority is the COG's intercommunality.
+    Its name, or a label saying it is not given; its role from the roles code list."""
+    from ptcekb.ingest.ptce import MEMBER_ROLES
+
+    types = BASE + "concept/types-acteurs/"
+    by_category = {"ess-statute": "entreprise-ess-de-statut", "ess-qualification": "societe-commerciale-ess",
+                   "outside-ess": "entreprise-hors-ess"}
+    undocumented = "type non documenté par les sources"
+    carrier_role = _label(store, BASE + "concept/roles/structure-porteuse")
+    expected, authorities = set(), 0
     for ptce in curated():
-        for carrier in ptce.get("carrier", []):
+        node, ptce_name = BASE + "id/ptce/" + ptce["slug"], ptce["name"][0]["value"]
+        for carrier in ptce.get("carrier", []) + [m for m in ptce.get("members", []) if m["role"] == "carrier"]:
             form = carrier.get("legal_form")
-            kind = ("entreprise de l'ESS par son statut" if form in ess_by_statute
+            kind = (_label(store, types + "entreprise-ess-de-statut")
+                    if form in {"association", "cooperative", "scic", "scop"} or carrier.get("category") == "ess-statute"
                     # a territorial authority is the COG's: its class says it is a grouping (an EPCI)
-                    else "groupement de collectivités territoriales" if form == "collectivite"
-                    else "type non documenté par les sources")
-            name = carrier.get("name") or f"structure porteuse de {ptce['name'][0]['value']} (nom non donné par les sources)"
-            expected.add((BASE + "id/ptce/" + ptce["slug"], kind, name))
+                    else _label(store, types + "groupement-collectivites") if form == "collectivite"
+                    else undocumented)
+            name = carrier.get("name") or f"structure porteuse de {ptce_name} (nom non donné par les sources)"
+            authorities += form == "collectivite"
+            expected.add((node, kind, carrier_role, None if form == "collectivite" else name))
+        for member in (m for m in ptce.get("members", []) if m["role"] != "carrier"):
+            code = member.get("type") or by_category.get(member.get("category"))
+            cog = member["role"] == "local-authority" and not code
+            kind = _label(store, types + (code or "groupement-collectivites")) if code or cog else undocumented
+            authorities += cog
+            expected.add((node, kind, _label(store, BASE + "concept/roles/" + MEMBER_ROLES[member["role"]]),
+                          None if cog else member["name"]))
     answer = run(store, "membres-par-type-et-role.rq")
-    assert {(row["ptce"], row["type"], row["nom"]) for row in answer} == expected
-    assert {row["role"] for row in answer} == {"structure porteuse"}
-    assert len(answer) == sum(len(p.get("carrier", [])) for p in curated())
+    # the COG's authorities carry the COG's name (CA du Pays de Grasse), not the sources' spelling
+    assert sum(1 for row in answer if row["membre"].startswith(BASE + "id/organisation/")) == authorities
+    assert {(row["ptce"], row["type"], row["role"], None if row["membre"].startswith(BASE + "id/organisation/") else row["nom"])
+            for row in answer} == expected
+    assert any(m for p in curated() for m in p.get("members", [])), "the curated data name members"
 
 
 def test_at_least_ten_competency_questions():
@@ -352,18 +378,18 @@ def test_ess_enterprises_of_the_territory_that_are_not_members(example):
 
 
 def test_ptces_sharing_a_member(store, example):
-    """No row on the curated data, and that is the truth: no two curated PTCEs name the same carrier (by
-    SIREN, or by name: one id/structure/ IRI) and they name no member. On the example and its complement,
-    the two fictional PTCEs share the SCOP (same IRI) and the SCIC (same SIREN, another IRI)."""
+    """On the curated data, the organisations two PTCEs name (as carrier or member: by SIREN, by the COG
+    authority's name, or by name: one id/structure/ IRI), computed from the files; none today. On the
+    example and its complement, the two fictional PTCEs share the SCOP (same IRI) and the SCIC (same
+    SIREN, another IRI)."""
     from ptcekb.namespaces import slugify
 
-    carriers: dict[str, set] = {}
+    named: dict[str, set] = {}
     for ptce in curated():
-        assert not ptce.get("members"), "a curated PTCE names members: this test must compute them too"
-        for carrier in ptce.get("carrier") or []:
-            if carrier.get("siren") or carrier.get("name"):
-                carriers.setdefault(str(carrier.get("siren") or slugify(carrier["name"])), set()).add(ptce["slug"])
-    assert len(carriers) > 30 and not [k for k, ptces in carriers.items() if len(ptces) > 1]
+        for organisation in (ptce.get("carrier") or []) + (ptce.get("members") or []):
+            if organisation.get("siren") or organisation.get("name"):
+                named.setdefault(str(organisation.get("siren") or slugify(organisation["name"])), set()).add(ptce["slug"])
+    assert len(named) > 30 and not [k for k, ptces in named.items() if len(ptces) > 1]
     assert run(store, "ptce-partageant-un-membre.rq") == []
     shared = {(r["ptce1"].rsplit("/", 1)[-1], r["ptce2"].rsplit("/", 1)[-1], r["organisation"].rsplit("/", 1)[-1])
               for r in run(example, "ptce-partageant-un-membre.rq")}
