@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
-from . import __version__
+from . import __version__, coverage
 from .config import Settings
 from .ingest import BuildContext, Source, all_sources
 from .namespaces import LICENCE_OUVERTE, DCAT, DCTERMS, OWL, PROV, RDF, RDFS, VOID, XSD
@@ -62,7 +62,10 @@ def build(settings: Settings, sources: list[Source] | None = None) -> BuildRepor
             else:
                 store.bulk_extend(progress.track(_in_graph(source.triples(ctx), graph), f"{source.name}: triples"))
             records.append(GraphRecord(source, graph, files, _count(store, graph)))
+        # the coverage is counted on the graphs just loaded, before graph/meta is written (coverage.py)
+        figures = list(coverage.triples(store, settings))
         store.bulk_extend(_in_graph(_meta_triples(settings, records, started, _now()), settings.ns.meta_graph))
+        store.bulk_extend(_in_graph(figures, settings.ns.meta_graph))
         store.flush()
         store.optimize()
         del store

@@ -255,7 +255,8 @@ def summary(documentation: dict[str, PTCEDocumentation], lang: str) -> dict:
     rows = {}
     for doc in documentation.values():
         for element in doc.elements:
-            row = rows.setdefault(element.group, {"key": element.key, "label": pick(element.label, lang),
+            row = rows.setdefault(element.group, {"key": element.key, "group": element.group,
+                                                  "label": pick(element.label, lang),
                                                   **{status: 0 for status in STATUSES}})
             row[element.status] += 1
     return {"total": len(documentation), "elements": [rows[g] for g in ELEMENTS if g in rows]}

@@ -158,6 +158,36 @@ WORDS: dict[str, tuple[str, str]] = {
                     "and, when loaded, the SIRENE register of ESS enterprises; each source is a named graph."),
     "about_void": ("description du jeu de données et statistiques par graphe", "description of the dataset and statistics per graph"),
     "total": ("total", "total"),
+    # /coverage (service/coverage.py): the figures each build counts into graph/meta (ptcekb/coverage.py)
+    "coverage": ("Couverture de la base", "Coverage of the knowledge base"),
+    "coverage_short": ("lauréats connus par appel, faits et sources par PTCE, article 9 documenté",
+                       "known lauréats per call, facts and sources per PTCE, article 9 documented"),
+    "coverage_intro": ("Ce que la base connaît, comparé à ce qui est annoncé : les lauréats de chaque appel national que "
+                       "nos fichiers nomment et le nombre annoncé par l'État, avec la source de ce nombre ; pour chaque "
+                       "élément de l'article 9, le nombre de PTCE pour lesquels nos sources le documentent ; pour chaque "
+                       "PTCE, ses faits sourcés et le nombre de sources distinctes dont ils viennent.",
+                       "What the knowledge base knows, compared with what was announced: the lauréats of each national "
+                       "call our files name and the count the State announced, with the source of that count; for each "
+                       "element of article 9, how many PTCEs our sources document it for; for each PTCE, its sourced "
+                       "facts and the number of distinct sources they come from."),
+    "coverage_twins": ("les mêmes chiffres pour les programmes (ptce:Couverture dans graph/meta)",
+                       "the same figures for programs (ptce:Couverture in graph/meta)"),
+    "coverage_calls": ("Lauréats par appel", "Lauréats per call"),
+    "call": ("appel", "call"),
+    "coverage_known": ("connus dans la base", "known in the base"),
+    "coverage_announced": ("annoncés", "announced"),
+    "coverage_announced_sources": ("source du nombre annoncé", "source of the announced count"),
+    "coverage_article9": ("Article 9 : éléments documentés", "Article 9: elements documented"),
+    "coverage_article9_note": ("Nombre de PTCE, sur {n}, pour lesquels nos sources documentent chaque élément (ou le "
+                               "contredisent) ; un élément non documenté dit ce que nous n'avons pas trouvé, pas un "
+                               "manquement du pôle.",
+                               "Number of PTCEs, out of {n}, for which our sources document each element (or contradict "
+                               "it); an element not documented says what we have not found, not a failing of the hub."),
+    "coverage_element": ("élément de la loi", "element of the law"),
+    "coverage_ptces": ("Faits et sources par PTCE", "Facts and sources per PTCE"),
+    "coverage_facts": ("faits sourcés", "sourced facts"),
+    "coverage_sources": ("sources distinctes", "distinct sources"),
+    "coverage_built": ("Chiffres comptés par la construction de la base du", "Figures counted by the build of"),
     "not_found": ("Ressource inconnue", "Unknown resource"),
     "not_found_text": ("La base ne connaît pas cette IRI.", "The knowledge base does not know this IRI."),
     "licence_footer": ("Données sous Licence Ouverte 2.0 (Etalab) ; vocabulaire sous CC BY 4.0.",

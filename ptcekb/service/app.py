@@ -13,7 +13,7 @@ from ..config import Settings
 from ..errors import UserError
 from ..remote import RemoteTimeout, RemoteUnavailable
 from ..templating import environment
-from . import about, api_docs, description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
+from . import about, api_docs, coverage, description, dumps, health, home, resources, sitemap, sparql, update, validation, vocabulary
 from .addressing import PublicAddress
 from .http import error_response
 from ..i18n import translator
@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.page_queries = PageQueries(app, settings.page_query_timeout)  # the service's own queries
     app.state.templates = Jinja2Templates(env=environment(), context_processors=[_page_language])
     # /sparql first: routes are matched in order, and it takes most of the requests
-    for module in (sparql, home, about, api_docs, health, description, dumps, update, validation, vocabulary, resources, sitemap):
+    for module in (sparql, home, about, coverage, api_docs, health, description, dumps, update, validation, vocabulary, resources, sitemap):
         app.include_router(module.router)
     # Linked data is read from any origin (browsers' federated clients, notebooks); no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
