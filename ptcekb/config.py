@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     query_workers: int = 2  # query worker processes always running (executor.py)
     query_workers_max: int = 6  # with the extra ones started on demand; at least query_workers
     heavy_workers: int = 1  # query workers of the heavy lane, for the queries that ran long (executor.py)
-    heavy_after: float = 0.5  # seconds after which a query is heavy: its next runs go to the heavy lane
+    heavy_after: float = 0.5  # CPU seconds after which a query is heavy: its next runs go to the heavy lane
     worker_memory: int = DEFAULT_WORKER_MEMORY  # bytes of address space per worker (worker_guard.py)
     network_guard: bool = True  # False: the workers' network filter is not installed (worker_guard.py)
     debug: bool = False  # the CLI shows the traceback of an internal error

@@ -61,7 +61,7 @@ class Limits:
     max_workers: int
     memory: int  # bytes of address space per worker
     heavy_workers: int  # worker processes of the heavy lane
-    heavy_after: float  # seconds after which a query is heavy (its worker niced, the next run in the heavy lane)
+    heavy_after: float  # CPU seconds after which a query is heavy (its worker niced, the next run in the heavy lane)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
@@ -96,6 +96,7 @@ class Reply:
     body: bytes = b""
     truncated: serializers.Cut = serializers.Cut.NONE  # true when cut, by the row cap or the byte cap
     message: str = ""
+    cpu: float = 0.0  # CPU seconds the worker process has used so far, when it sent this reply (the lanes)
 
 
 class QueryTimeout(Exception):
@@ -133,6 +134,7 @@ def _worker_main(conn, directory: str | None, confinement: Confinement) -> None:
             reply = memory_reply(confinement.memory)
         except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
             reply = Reply(500, message=f"query failed: {type(exc).__name__}: {exc}")
+        reply.cpu = time.process_time()
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -208,6 +210,8 @@ class Worker:
         child.close()
         self.idle_since = time.monotonic()
         self.demoted = False  # niced while its query ran long: it never serves the light lane again
+        self.cpu = 0.0  # CPU seconds used before its current query (as its last reply said)
+        self.demotion: asyncio.TimerHandle | None = None  # the check of a light-lane query's CPU time
 
     async def call(self, job: Job) -> Reply:
         loop = asyncio.get_running_loop()
@@ -245,6 +249,16 @@ class Worker:
             self.process.close()
         except ValueError:
             pass
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) process ``pid`` has used, from /proc; None where there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            fields = file.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _exit_code(process) -> int | None:
@@ -404,7 +418,8 @@ class Executor:
     """The query worker processes, in two lanes, bound to the running event loop.
 
     The light lane (``PTCEKB_QUERY_WORKERS``, up to ``PTCEKB_QUERY_WORKERS_MAX``) runs every query
-    first. A query that runs longer than ``PTCEKB_HEAVY_AFTER`` seconds is remembered (by its text
+    first. A query that uses more than ``PTCEKB_HEAVY_AFTER`` seconds of CPU (not of wall time: on a
+    busy machine a light query also takes long) is remembered (by its text
     and dataset) and its worker is lowered to nice ``HEAVY_NICE`` (worker_guard.py) at once, so the kernel gives the
     cores to light work first; that worker then leaves the light lane (its priority cannot be raised
     again). The next time, the query goes to the heavy lane: at most ``PTCEKB_HEAVY_WORKERS`` worker
@@ -424,9 +439,6 @@ class Executor:
     async def start(self, directory: str | None) -> None:
         await self.light.start(directory)
 
-    def lane_of(self, job: Job) -> Lane:
-        return self.heavy if _query_key(job) in self._ran_long else self.light
-
     def _remember(self, key: int) -> None:
         self._ran_long[key] = None
         self._ran_long.move_to_end(key)
@@ -434,7 +446,14 @@ class Executor:
             self._ran_long.popitem(last=False)
 
     def _demote(self, worker: Worker, key: int) -> None:
-        """The query of ``worker`` (light lane) runs long: it yields the cores to light work from now on."""
+        """Called ``PTCEKB_HEAVY_AFTER`` seconds into a light-lane query: past that much CPU, the query is
+        heavy and its worker yields the cores to light work from now on; below, look again later."""
+        total = _cpu_seconds(worker.process.pid)
+        used = self.limits.heavy_after if total is None else total - worker.cpu
+        if used < self.limits.heavy_after:  # waiting for a core, not computing: a busy machine
+            worker.demotion = asyncio.get_running_loop().call_later(self.limits.heavy_after - used + 0.05,
+                                                                    self._demote, worker, key)
+            return
         self._remember(key)
         try:
             os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
@@ -447,13 +466,13 @@ class Executor:
         key = _query_key(job)
         lane = self.heavy if key in self._ran_long else self.light
         worker = await lane.acquire(job.directory, deadline)
-        started = time.monotonic()
-        demotion = (asyncio.get_running_loop().call_later(self.limits.heavy_after, self._demote, worker, key)
-                    if lane is self.light else None)
+        if lane is self.light:
+            worker.demotion = asyncio.get_running_loop().call_later(self.limits.heavy_after, self._demote, worker, key)
         try:
             reply = await asyncio.wait_for(worker.call(job), max(0.001, deadline - time.monotonic()))
         except asyncio.TimeoutError:
-            self._remember(key)
+            if worker.demoted or lane is self.heavy:
+                self._remember(key)
             lane.discard(worker)
             raise QueryTimeout() from None
         except (EOFError, OSError):
@@ -465,13 +484,15 @@ class Executor:
             lane.discard(worker)
             raise
         finally:
-            if demotion is not None:
-                demotion.cancel()
+            if worker.demotion is not None:
+                worker.demotion.cancel()
+                worker.demotion = None
+        used, worker.cpu = reply.cpu - worker.cpu, reply.cpu
         if worker.demoted:
             lane.discard(worker)  # niced for good: the light lane starts a fresh worker when it needs one
         else:
             lane.release(worker)
-        if lane is self.heavy and time.monotonic() - started < self.limits.heavy_after:
+        if lane is self.heavy and used < self.limits.heavy_after:
             self._ran_long.pop(key, None)
         return reply
 
