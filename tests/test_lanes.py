@@ -17,26 +17,18 @@ import pytest
 
 from conftest import REMOTE, Server
 from test_egress import workers_of
-from test_process_lifetime import RUNAWAY
+from test_process_lifetime import RUNAWAY, stat_fields
 
 pytestmark = pytest.mark.skipif(REMOTE, reason="the lanes are the local store's query workers")
 
-NICE_FIELD = 16  # /proc/PID/stat after the command's ")": state is field 3, nice field 19
+NICE_FIELD = 16  # in stat_fields: the state is field 3 of /proc/PID/stat, the niceness field 19
 
 
 def niced_workers(server_pid: int) -> list[int]:
     """The server's descendants running at a positive niceness: heavy-lane and demoted query workers,
     and the validation worker once started."""
-    out = []
-    for pid in workers_of(server_pid):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as file:
-                fields = file.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != b"Z" and int(fields[NICE_FIELD]) > 0:
-            out.append(pid)
-    return out
+    return [pid for pid in workers_of(server_pid)
+            if (fields := stat_fields(pid)) is not None and fields[0] != b"Z" and int(fields[NICE_FIELD]) > 0]
 
 
 def wait_for(condition, what: str) -> None:
