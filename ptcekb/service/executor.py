@@ -419,13 +419,13 @@ class Executor:
 
     The light lane (``PTCEKB_QUERY_WORKERS``, up to ``PTCEKB_QUERY_WORKERS_MAX``) runs every query
     first. A query that uses more than ``PTCEKB_HEAVY_AFTER`` seconds of CPU (not of wall time: on a
-    busy machine a light query also takes long) is remembered (by its text
-    and dataset) and its worker is lowered to nice ``HEAVY_NICE`` (worker_guard.py) at once, so the kernel gives the
-    cores to light work first; that worker then leaves the light lane (its priority cannot be raised
+    busy machine a light query also takes long) is remembered by its text and dataset, and its
+    worker is lowered to nice ``HEAVY_NICE`` (worker_guard.py) at once, so the kernel gives the cores
+    to light work first; that worker then leaves the light lane (its priority cannot be raised
     again). The next time, the query goes to the heavy lane: at most ``PTCEKB_HEAVY_WORKERS`` worker
     processes, started on demand at nice ``HEAVY_NICE``; when they are all busy, heavy queries wait
-    for one (within their time limit), never for a light worker. A remembered query that runs fast
-    again in the heavy lane is forgotten."""
+    for one (within their time limit), never for a light worker. A remembered query that uses less
+    CPU than that in the heavy lane is forgotten."""
 
     def __init__(self, limits: Limits, network_guard: bool = True):
         self.limits = limits
