@@ -84,6 +84,7 @@ def heavy_requests() -> list[tuple[str, dict]]:
 @dataclass
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=dict)  # "light" / "heavy" -> seconds
+    by_name: dict[str, list[float]] = field(default_factory=dict)  # request name -> seconds
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # unexpected statuses and exceptions
     rss_kib: list[tuple[float, int]] = field(default_factory=list)
@@ -92,6 +93,7 @@ class Results:
     def record(self, kind: str, name: str, status: int | None, seconds: float, detail: str = "") -> None:
         with self.lock:
             self.latencies.setdefault(kind, []).append(seconds)
+            self.by_name.setdefault(f"{kind}: {name}", []).append(seconds)
             if status is not None:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
             if status is None or (status >= 500 and status not in ALLOWED_5XX):
@@ -218,6 +220,10 @@ def report(base: list[float], results: Results, clients: int, heavy: int, durati
         summary("light, under load", results.latencies.get("light", [])),
         summary("heavy, under load", results.latencies.get("heavy", [])),
     ]
+    slowest = sorted((name for name in results.by_name if name.startswith("light")),
+                     key=lambda name: -percentile(results.by_name[name], 95))[:5]
+    lines += ["", "Slowest light requests under load (p95): " + ", ".join(
+        f"{name[len('light: '):]} {percentile(results.by_name[name], 95) * 1000:.0f} ms" for name in slowest) + "."]
     if rss:
         lines += ["", f"Server process RSS: {rss[0] / 1024:.0f} MiB at the start, {max(rss) / 1024:.0f} MiB at most, "
                       f"{rss[-1] / 1024:.0f} MiB at the end."]

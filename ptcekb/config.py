@@ -69,6 +69,8 @@ VARIABLES = {
     "PTCEKB_ANSWER_BYTES": "answer_bytes",
     "PTCEKB_QUERY_WORKERS": "query_workers",
     "PTCEKB_QUERY_WORKERS_MAX": "query_workers_max",
+    "PTCEKB_HEAVY_WORKERS": "heavy_workers",
+    "PTCEKB_HEAVY_AFTER": "heavy_after",
     "PTCEKB_WORKER_MEMORY": "worker_memory",
     "PTCEKB_NETWORK_GUARD": "network_guard",
     "PTCEKB_DEBUG": "debug",
@@ -118,6 +120,8 @@ class Settings(BaseSettings):
     answer_bytes: int = DEFAULT_ANSWER_BYTES  # bytes of a SPARQL answer (serializers.py)
     query_workers: int = 2  # query worker processes always running (executor.py)
     query_workers_max: int = 6  # with the extra ones started on demand; at least query_workers
+    heavy_workers: int = 1  # query workers of the heavy lane, for the queries that ran long (executor.py)
+    heavy_after: float = 0.5  # CPU seconds after which a query is heavy: its next runs go to the heavy lane
     worker_memory: int = DEFAULT_WORKER_MEMORY  # bytes of address space per worker (worker_guard.py)
     network_guard: bool = True  # False: the workers' network filter is not installed (worker_guard.py)
     debug: bool = False  # the CLI shows the traceback of an internal error
@@ -156,7 +160,7 @@ class Settings(BaseSettings):
         return values
 
     @field_validator("query_timeout", "page_query_timeout", "service_timeout", "validation_timeout",
-                     "header_timeout", mode="before")
+                     "header_timeout", "heavy_after", mode="before")
     @classmethod
     def _seconds(cls, value, info):
         return _positive_float(value, _VARIABLE[info.field_name])
@@ -166,7 +170,7 @@ class Settings(BaseSettings):
     def _body_seconds(cls, value, info):
         return 30.0 if isinstance(value, str) and not value.strip() else _positive_float(value, _VARIABLE[info.field_name])
 
-    @field_validator("row_cap", "query_workers", "query_workers_max", mode="before")
+    @field_validator("row_cap", "query_workers", "query_workers_max", "heavy_workers", mode="before")
     @classmethod
     def _count(cls, value, info):
         return _at_least_one(value, _VARIABLE[info.field_name], cls.model_fields[info.field_name].default)

@@ -67,15 +67,20 @@ def _quietly(url: str) -> None:
         pass
 
 
+def stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command's ")" (the state, field 3, first); None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _busy_worker(server_pid: int) -> int | None:
     """A descendant that has used CPU time past a second (the worker running the runaway query)."""
     for pid in workers_of(server_pid):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as file:
-                fields = file.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[11]) > os.sysconf("SC_CLK_TCK"):  # utime, in clock ticks
+        fields = stat_fields(pid)
+        if fields is not None and int(fields[11]) > os.sysconf("SC_CLK_TCK"):  # utime, in clock ticks
             return pid
     return None
 

@@ -4,7 +4,9 @@ pyoxigraph's ``Store.query`` cannot be interrupted and a Python thread cannot be
 query of ``/sparql`` runs in a worker *process* that opens the published build read-only. The
 server keeps a small pool (``PTCEKB_QUERY_WORKERS``, default 2, always running) and starts extra
 workers on demand when all are busy (up to ``PTCEKB_QUERY_WORKERS_MAX``, default 6; an extra
-worker idle for a minute is stopped). A worker whose query passes the time limit
+worker idle for a minute is stopped). That pool is the light lane; queries that ran long go to a
+bounded heavy lane of lower-priority workers (``PTCEKB_HEAVY_WORKERS``, ``PTCEKB_HEAVY_AFTER``;
+``Executor``), so heavy work cannot take every core from light requests. A worker whose query passes the time limit
 (``PTCEKB_QUERY_TIMEOUT``) is killed and replaced; the other workers go on serving.
 
 The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples: pyoxigraph
@@ -27,8 +29,8 @@ import multiprocessing
 import os
 import signal
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -36,7 +38,7 @@ import pyoxigraph as ox
 from ..messages import one_line, syntax_error_message
 from ..remote import RemoteStore, RemoteTimeout, RemoteUnavailable
 from . import serializers, worker_guard
-from .worker_guard import Confinement
+from .worker_guard import HEAVY_NICE, Confinement
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ptcekb.service.executor")
 
 IDLE_EXTRA_WORKER_SECONDS = 60.0
+REMEMBERED_QUERIES = 4096  # queries that ran long, remembered for the heavy lane (the oldest forgotten first)
 NETWORK_REFUSED = "os error 1)"  # EPERM from the worker's network filter, as the engine reports it
 
 
@@ -57,12 +60,15 @@ class Limits:
     workers: int
     max_workers: int
     memory: int  # bytes of address space per worker
+    heavy_workers: int  # worker processes of the heavy lane
+    heavy_after: float  # CPU seconds after which a query is heavy (its worker niced, the next run in the heavy lane)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
         return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, answer_bytes=settings.answer_bytes,
                    workers=settings.query_workers,
-                   max_workers=settings.query_workers_max, memory=settings.worker_memory)
+                   max_workers=settings.query_workers_max, memory=settings.worker_memory,
+                   heavy_workers=settings.heavy_workers, heavy_after=settings.heavy_after)
 
 
 @dataclass
@@ -90,6 +96,7 @@ class Reply:
     body: bytes = b""
     truncated: serializers.Cut = serializers.Cut.NONE  # true when cut, by the row cap or the byte cap
     message: str = ""
+    cpu: float = 0.0  # CPU seconds the worker process has used so far, when it sent this reply (the lanes)
 
 
 class QueryTimeout(Exception):
@@ -127,6 +134,7 @@ def _worker_main(conn, directory: str | None, confinement: Confinement) -> None:
             reply = memory_reply(confinement.memory)
         except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
             reply = Reply(500, message=f"query failed: {type(exc).__name__}: {exc}")
+        reply.cpu = time.process_time()
         try:
             conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -201,6 +209,9 @@ class Worker:
         self.process.start()
         child.close()
         self.idle_since = time.monotonic()
+        self.demoted = False  # niced while its query ran long: it never serves the light lane again
+        self.cpu = 0.0  # CPU seconds used before its current query (as its last reply said)
+        self.demotion: asyncio.TimerHandle | None = None  # the check of a light-lane query's CPU time
 
     async def call(self, job: Job) -> Reply:
         loop = asyncio.get_running_loop()
@@ -240,6 +251,16 @@ class Worker:
             pass
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) process ``pid`` has used, from /proc; None where there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            fields = file.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _exit_code(process) -> int | None:
     """The exit code of a worker whose pipe closed (it is ending: wait a little for the code)."""
     try:
@@ -272,14 +293,13 @@ class RemoteExecutor:
         return None
 
 
-class Executor:
-    """A pool of query worker processes bound to the running event loop."""
+class Lane:
+    """Worker processes of one kind: ``minimum`` always running, more started on demand up to ``maximum``
+    (an extra worker idle for a minute is stopped); a request finds an idle worker or waits for one."""
 
-    def __init__(self, limits: Limits, network_guard: bool = True):
-        self.limits = limits
-        self._ctx = _context()
-        self.confinement = Confinement(os.getpid(), limits.memory, network_guard,
-                                       forkserver_child=self._ctx.get_start_method() == "forkserver")
+    def __init__(self, ctx, confinement: Confinement, minimum: int, maximum: int):
+        self._ctx, self.confinement = ctx, confinement
+        self.minimum, self.maximum = minimum, maximum
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._starting = 0
@@ -290,8 +310,12 @@ class Executor:
     def size(self) -> int:
         return len(self._idle) + len(self._busy) + self._starting
 
+    @property
+    def busy(self) -> int:
+        return len(self._busy)
+
     async def start(self, directory: str | None) -> None:
-        while self.size < self.limits.workers:
+        while self.size < self.minimum:
             self._idle.append(await self._spawn(directory))
 
     async def _spawn(self, directory: str | None) -> Worker:
@@ -315,25 +339,161 @@ class Executor:
             worker.kill()
             return
         self._busy.add(worker)
-        self._release(worker)
+        self.release(worker)
+
+    async def acquire(self, directory: str, deadline: float) -> Worker:
+        self._retire_idle_extras()
+        if self._idle:
+            worker = self._idle.pop()
+        elif self.size < self.maximum:
+            worker = await self._spawn(directory)
+        else:
+            future = asyncio.get_running_loop().create_future()
+            self._waiters.append(future)
+            try:
+                worker = await asyncio.wait_for(future, max(0.001, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise Busy() from None
+            finally:
+                if future in self._waiters:
+                    self._waiters.remove(future)
+        self._busy.add(worker)
+        return worker
+
+    def release(self, worker: Worker) -> None:
+        self._busy.discard(worker)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        worker.idle_since = time.monotonic()
+        self._idle.append(worker)
+
+    def discard(self, worker: Worker) -> None:
+        self._busy.discard(worker)
+        worker.kill()
+        asyncio.get_running_loop().run_in_executor(None, worker.reap)
+        if not self._closed and (self.size < self.minimum or self._waiters):
+            asyncio.ensure_future(self._replace())
+
+    async def _replace(self) -> None:
+        try:
+            worker = await self._spawn(None)
+        except Exception:  # noqa: BLE001
+            log.exception("cannot start a query worker")
+            return
+        if self._closed:
+            worker.kill()
+            return
+        self._busy.add(worker)
+        self.release(worker)
+
+    def _retire_idle_extras(self) -> None:
+        now = time.monotonic()
+        while len(self._idle) > 0 and self.size > self.minimum:
+            oldest = min(self._idle, key=lambda w: w.idle_since)
+            if now - oldest.idle_since < IDLE_EXTRA_WORKER_SECONDS:
+                return
+            self._idle.remove(oldest)
+            oldest.kill()
+            asyncio.get_running_loop().run_in_executor(None, oldest.reap)
+
+    def close(self) -> None:
+        self._closed = True
+        for worker in [*self._idle, *self._busy]:
+            worker.kill()
+            worker.reap()
+        self._idle.clear()
+        self._busy.clear()
+
+
+def _query_key(job: Job) -> int:
+    """What identifies a query for the lanes: its text and its dataset (not the results format)."""
+    return hash((job.query, job.use_default_graph_as_union, tuple(job.default_graph or ()) if job.default_graph is not None
+                 else None, tuple(job.named_graphs or ()) if job.named_graphs is not None else None))
+
+
+class Executor:
+    """The query worker processes, in two lanes, bound to the running event loop.
+
+    The light lane (``PTCEKB_QUERY_WORKERS``, up to ``PTCEKB_QUERY_WORKERS_MAX``) runs every query
+    first. A query that uses more than ``PTCEKB_HEAVY_AFTER`` seconds of CPU (not of wall time: on a
+    busy machine a light query also takes long) is remembered by its text and dataset, and its
+    worker is lowered to nice ``HEAVY_NICE`` (worker_guard.py) at once, so the kernel gives the cores
+    to light work first; that worker then leaves the light lane (its priority cannot be raised
+    again). The next time, the query goes to the heavy lane: at most ``PTCEKB_HEAVY_WORKERS`` worker
+    processes, started on demand at nice ``HEAVY_NICE``; when they are all busy, heavy queries wait
+    for one (within their time limit), never for a light worker. A remembered query that uses less
+    CPU than that in the heavy lane is forgotten."""
+
+    def __init__(self, limits: Limits, network_guard: bool = True):
+        self.limits = limits
+        ctx = _context()
+        self.confinement = Confinement(os.getpid(), limits.memory, network_guard,
+                                       forkserver_child=ctx.get_start_method() == "forkserver")
+        self.light = Lane(ctx, self.confinement, limits.workers, limits.max_workers)
+        self.heavy = Lane(ctx, replace(self.confinement, nice=HEAVY_NICE), 0, limits.heavy_workers)
+        self._ran_long: OrderedDict[int, None] = OrderedDict()  # keys of the queries that ran long, oldest first
+
+    async def start(self, directory: str | None) -> None:
+        await self.light.start(directory)
+
+    def _remember(self, key: int) -> None:
+        self._ran_long[key] = None
+        self._ran_long.move_to_end(key)
+        while len(self._ran_long) > REMEMBERED_QUERIES:
+            self._ran_long.popitem(last=False)
+
+    def _demote(self, worker: Worker, key: int) -> None:
+        """Called ``PTCEKB_HEAVY_AFTER`` seconds into a light-lane query: past that much CPU, the query is
+        heavy and its worker yields the cores to light work from now on; below, look again later."""
+        total = _cpu_seconds(worker.process.pid)
+        used = self.limits.heavy_after if total is None else total - worker.cpu
+        if used < self.limits.heavy_after:  # waiting for a core, not computing: a busy machine
+            worker.demotion = asyncio.get_running_loop().call_later(self.limits.heavy_after - used + 0.05,
+                                                                    self._demote, worker, key)
+            return
+        self._remember(key)
+        try:
+            os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
+        except OSError:  # the worker just ended: nothing to lower
+            return
+        worker.demoted = True
 
     async def run(self, job: Job) -> Reply:
         deadline = time.monotonic() + self.limits.timeout
-        worker = await self._acquire(job.directory, deadline)
+        key = _query_key(job)
+        lane = self.heavy if key in self._ran_long else self.light
+        worker = await lane.acquire(job.directory, deadline)
+        if lane is self.light:
+            worker.demotion = asyncio.get_running_loop().call_later(self.limits.heavy_after, self._demote, worker, key)
         try:
             reply = await asyncio.wait_for(worker.call(job), max(0.001, deadline - time.monotonic()))
         except asyncio.TimeoutError:
-            self._discard(worker)
+            if worker.demoted or lane is self.heavy:
+                self._remember(key)
+            lane.discard(worker)
             raise QueryTimeout() from None
         except (EOFError, OSError):
             try:
                 return await self._death_reply(worker)
             finally:
-                self._discard(worker)
+                lane.discard(worker)
         except BaseException:  # cancelled: the worker is still computing, so it cannot be reused
-            self._discard(worker)
+            lane.discard(worker)
             raise
-        self._release(worker)
+        finally:
+            if worker.demotion is not None:
+                worker.demotion.cancel()
+                worker.demotion = None
+        used, worker.cpu = reply.cpu - worker.cpu, reply.cpu
+        if worker.demoted:
+            lane.discard(worker)  # niced for good: the light lane starts a fresh worker when it needs one
+        else:
+            lane.release(worker)
+        if lane is self.heavy and used < self.limits.heavy_after:
+            self._ran_long.pop(key, None)
         return reply
 
     async def _death_reply(self, worker: Worker) -> Reply:
@@ -351,68 +511,6 @@ class Executor:
         return Reply(500, message=f"500: the query worker stopped (exit code {code}) and was replaced / le processus "
                                   "de requête s'est arrêté")
 
-    async def _acquire(self, directory: str, deadline: float) -> Worker:
-        self._retire_idle_extras()
-        if self._idle:
-            worker = self._idle.pop()
-        elif self.size < self.limits.max_workers:
-            worker = await self._spawn(directory)
-        else:
-            future = asyncio.get_running_loop().create_future()
-            self._waiters.append(future)
-            try:
-                worker = await asyncio.wait_for(future, max(0.001, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
-                raise Busy() from None
-            finally:
-                if future in self._waiters:
-                    self._waiters.remove(future)
-        self._busy.add(worker)
-        return worker
-
-    def _release(self, worker: Worker) -> None:
-        self._busy.discard(worker)
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
-        worker.idle_since = time.monotonic()
-        self._idle.append(worker)
-
-    def _discard(self, worker: Worker) -> None:
-        self._busy.discard(worker)
-        worker.kill()
-        asyncio.get_running_loop().run_in_executor(None, worker.reap)
-        if not self._closed and (self.size < self.limits.workers or self._waiters):
-            asyncio.ensure_future(self._replace())
-
-    async def _replace(self) -> None:
-        try:
-            worker = await self._spawn(None)
-        except Exception:  # noqa: BLE001
-            log.exception("cannot start a query worker")
-            return
-        if self._closed:
-            worker.kill()
-            return
-        self._busy.add(worker)
-        self._release(worker)
-
-    def _retire_idle_extras(self) -> None:
-        now = time.monotonic()
-        while len(self._idle) > 0 and self.size > self.limits.workers:
-            oldest = min(self._idle, key=lambda w: w.idle_since)
-            if now - oldest.idle_since < IDLE_EXTRA_WORKER_SECONDS:
-                return
-            self._idle.remove(oldest)
-            oldest.kill()
-            asyncio.get_running_loop().run_in_executor(None, oldest.reap)
-
     def close(self) -> None:
-        self._closed = True
-        for worker in [*self._idle, *self._busy]:
-            worker.kill()
-            worker.reap()
-        self._idle.clear()
-        self._busy.clear()
+        self.light.close()
+        self.heavy.close()

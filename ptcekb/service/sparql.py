@@ -217,7 +217,9 @@ async def _sparql(request: Request) -> Response:
         directory=str(kb.info().directory or ""), query=text,
         solutions_format=None if solutions_rep is None else ("html" if solutions_rep is HTML else _results_name(solutions_rep)),
         graph_format=None if graph_rep is None else ("html" if graph_rep is HTML else graph_rep.rdf_format.file_extension),
-        row_cap=executor.limits.row_cap, prefixes=analysis.default_prefixes(), output_prefixes=PREFIXES, base_iri=description.endpoint_url(request),
+        row_cap=executor.limits.row_cap, prefixes=analysis.default_prefixes(), base_iri=description.endpoint_url(request),
+        # only graphs are abbreviated: 1 KB less to pickle for every SELECT and ASK (7 µs of 13)
+        output_prefixes=PREFIXES if analysis.form not in ("SELECT", "ASK") else {},
         byte_cap=executor.limits.answer_bytes, **dataset,
     )
     started = time.monotonic()

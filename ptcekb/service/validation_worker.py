@@ -5,7 +5,8 @@ every other request waits behind them; and a thread cannot be stopped. One spawn
 per published build keeps the build's validation context loaded and validates uploads one at a
 time; an upload past the time limit is stopped by killing that process (pebble's ProcessPool
 cancels a running task that way and starts a new worker), so the service answers 504 and goes on;
-uploads queued behind it are validated by the new worker. Reports come back pickled and are
+uploads queued behind it are validated by the new worker. Validation is heavy work: the worker
+runs at the niceness of the query workers' heavy lane (worker_guard.HEAVY_NICE). Reports come back pickled and are
 rendered in the server.
 
 The worker confines itself before its first upload (worker_guard.py): it dies with the server, its
@@ -33,7 +34,7 @@ from ..remote import open_store
 from ..validate import Report, ValidationContext, graph_of, locate_in_template, validate
 from . import worker_guard
 from .limits import UPLOAD_LIMIT, UPLOAD_TRIPLE_LIMIT, ZIP_MAX_MEMBERS
-from .worker_guard import Confinement
+from .worker_guard import HEAVY_NICE, Confinement
 
 # Zip members are read in pieces of this size, so that what a member inflates to is counted as it is
 # read; only the methods zipfile inflates piece by piece (deflate, or none) are accepted.
@@ -58,7 +59,7 @@ class ValidationPool:
                     self._pool.close()
                     threading.Thread(target=self._pool.join, daemon=True, name="ptcekb-validation-end").start()
                 confinement = Confinement.for_workers(network_guard=not remote and worker_guard.probe() is None,
-                                                      settings=settings)
+                                                      settings=settings, nice=HEAVY_NICE)
                 self._pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"),
                                          initializer=worker_guard.enter, initargs=(confinement,))
                 self._memory = confinement.memory

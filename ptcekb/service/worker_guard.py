@@ -10,6 +10,9 @@ and the update worker (update_worker.py) do first, before they read any request:
   while any worker held them, neither helper noticed the server's death (the forkserver exits when
   that pipe hits EOF, the tracker when every write end of its pipe is closed), so the forkserver kept
   living, and with it (it is their parent) the workers; ``kill -9`` of the server left them all.
+* **a priority** — heavy work (the heavy lane's query workers, the validation worker) runs at a
+  higher niceness (``Confinement.nice``): on a machine whose cores are all busy, the kernel runs
+  light requests first.
 * **a memory cap** — ``RLIMIT_AS`` of ``PTCEKB_WORKER_MEMORY`` bytes (config.py, default 2 GiB):
   a query that grows past it fails in its worker only, which is then replaced; the server says so.
 * **no network** — a seccomp filter: ``socket()`` fails with EPERM for every address family but
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 CONFINEMENT_FAILED = 70  # the exit code of a worker that could not install a required guard
+HEAVY_NICE = 10  # the niceness of heavy work (heavy-lane query workers, validation): light work runs first
 
 
 class GuardUnavailable(Exception):
@@ -243,17 +247,18 @@ class Confinement:
     memory: int | None  # bytes; None: no cap
     network_guard: bool  # True: the worker must install the filter, or exit
     forkserver_child: bool = False
+    nice: int = 0  # added to the worker's niceness: heavy work yields the cores to light requests
 
     @classmethod
     def for_workers(cls, network_guard: bool, forkserver_child: bool = False,
-                    settings: Settings | None = None) -> "Confinement":
+                    settings: Settings | None = None, nice: int = 0) -> "Confinement":
         """Built in the server: the memory cap is its ``PTCEKB_WORKER_MEMORY`` (the worker reads no variable)."""
         if settings is None:
             from ..config import Settings  # here, not at the top: the workers' forkserver preloads this module
 
             settings = Settings.from_env()
         memory = settings.worker_memory
-        return cls(os.getpid(), memory, network_guard, forkserver_child)
+        return cls(os.getpid(), memory, network_guard, forkserver_child, nice)
 
 
 def enter(confinement: Confinement) -> None:
@@ -265,6 +270,8 @@ def enter(confinement: Confinement) -> None:
         release_helper_pipes()
     if confinement.memory is not None:
         limit_memory(confinement.memory)
+    if confinement.nice:
+        os.nice(confinement.nice)
     if confinement.network_guard:
         try:
             deny_network()

@@ -52,6 +52,8 @@ def test_only_config_reads_ptcekb_variables():
     ("PTCEKB_BODY_TIMEOUT", "0", "PTCEKB_BODY_TIMEOUT must be positive, not '0'"),
     ("PTCEKB_ROW_CAP", "many", "PTCEKB_ROW_CAP must be an integer, not 'many'"),
     ("PTCEKB_QUERY_WORKERS", "0", "PTCEKB_QUERY_WORKERS must be at least 1, not '0'"),
+    ("PTCEKB_HEAVY_WORKERS", "0", "PTCEKB_HEAVY_WORKERS must be at least 1, not '0'"),
+    ("PTCEKB_HEAVY_AFTER", "-1", "PTCEKB_HEAVY_AFTER must be positive, not '-1'"),
     ("PTCEKB_WORKER_MEMORY", "1M", "PTCEKB_WORKER_MEMORY must be at least 256M"),
     ("PTCEKB_PUBLIC_URL", "ftp://example.org/", "PTCEKB_PUBLIC_URL must be an http(s) URL"),
 ])
