@@ -11,6 +11,12 @@ Builds are staged: each graph is pushed (Graph Store Protocol ``PUT``) under a s
 engine that runs an update request as one transaction (Oxigraph, Fuseki with TDB2, GraphDB)
 switches atomically; readers never see a half-built knowledge base. Staging graphs are hidden
 from ``named_graphs`` and from the union default graph.
+
+The knowledge base is the graphs under its base IRI (``graphs_under``): an engine may hold others
+(Virtuoso's own system graphs, another dataset of a shared engine), which ptcekb neither serves nor
+drops. Updates and Graph Store requests may need credentials (``PTCEKB_STORE_USER``,
+``PTCEKB_STORE_PASSWORD``): they are answered with the scheme the engine asks for, Basic or Digest
+(Virtuoso's ``/sparql-auth`` and ``/sparql-graph-crud-auth`` ask for Digest).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .sparql_text import analyse
 STAGING = "/.staging/"
 SELECT_TYPES = "application/sparql-results+json"
 GRAPH_TYPES = "application/n-triples"
+UPLOAD_CHUNK = 50_000  # triples per Graph Store request of a publish (put_graph)
 GRAPHS_TTL = 2.0  # seconds the list of served graphs is reused (one round trip per query otherwise)
 
 
@@ -48,15 +55,18 @@ class RemoteUnavailable(UserError):
 
 class RemoteStore:
     def __init__(self, query_url: str, timeout: float = 30.0, update_url: str | None = None,
-                 store_url: str | None = None):
+                 store_url: str | None = None, graphs_under: str | None = None,
+                 credentials: tuple[str, str] | None = None):
         self.query_url = query_url
         self.update_url = update_url or _sibling(query_url, "update")
         self.store_url = store_url or _sibling(query_url, "store")
         self.timeout = timeout
+        self.graphs_under = graphs_under or ""  # "": every graph of the engine is the knowledge base's
         import httpx  # imported here: the CLI's local commands do not pay for it
 
         self._httpx = httpx
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                                    auth=_credentials(httpx, *credentials) if credentials else None)
         self._graphs: tuple[float, list[ox.NamedNode]] = (0.0, [])
         self._graphs_lock = threading.Lock()
 
@@ -70,8 +80,9 @@ class RemoteStore:
         with self._graphs_lock:
             read_at, graphs = self._graphs
             if fresh or time.monotonic() - read_at > GRAPHS_TTL:
-                solutions = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", {})
-                graphs = [s["g"] for s in solutions if isinstance(s["g"], ox.NamedNode) and STAGING not in s["g"].value]
+                # { ?s ?p ?o } rather than {}: Virtuoso answers one empty solution to GRAPH ?g { }
+                solutions = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", {})
+                graphs = [s["g"] for s in solutions if isinstance(s["g"], ox.NamedNode) and self._served(s["g"].value)]
                 self._graphs = (time.monotonic(), graphs)
             return list(graphs)
 
@@ -92,7 +103,7 @@ class RemoteStore:
             if form in ("CONSTRUCT", "DESCRIBE"):
                 body = self._post(self.query_url, prologue + query, params, GRAPH_TYPES)
                 return iter(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
-            return ox.parse_query_results(self._post(self.query_url, prologue + query, params, SELECT_TYPES),
+            return ox.parse_query_results(_blank_nodes(self._post(self.query_url, prologue + query, params, SELECT_TYPES)),
                                           format=ox.QueryResultsFormat.JSON)
         except SyntaxError as exc:
             raise SyntaxError(_in_the_query(str(exc), prologue.count("\n"))) from None
@@ -106,7 +117,8 @@ class RemoteStore:
             return
         pattern = " ".join(str(term) if term is not None else "?" + name for name, term in terms.items())
         if graph_name is None:
-            where = f"GRAPH ?g {{ {pattern} }} FILTER(!CONTAINS(STR(?g), \"{STAGING}\"))"
+            where = (f"GRAPH ?g {{ {pattern} }} FILTER(!CONTAINS(STR(?g), \"{STAGING}\")"
+                     f" && STRSTARTS(STR(?g), {_string(self.graphs_under)}))")
         elif isinstance(graph_name, ox.DefaultGraph):
             where = pattern
         else:
@@ -120,14 +132,31 @@ class RemoteStore:
         """Every served named graph, as pyoxigraph's ``Store.dump`` writes it."""
         ox.serialize(self.quads_for_pattern(), output, format=format)
 
+    def _served(self, graph: str) -> bool:
+        return graph.startswith(self.graphs_under) and STAGING not in graph
+
     # -- writing ------------------------------------------------------------------------------
 
     def update(self, update: str) -> None:
         self._post(self.update_url, update, [], "*/*", field="update")
 
     def put_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        """Graph Store Protocol: the first ``UPLOAD_CHUNK`` triples replace the graph (``PUT``), the
+        next ones are added to it (``POST``), chunk after chunk. One request for a large graph is
+        what Virtuoso cannot take: its ``PUT`` of the COG (780,000 triples, 97 MB) fails with
+        "SR172: Transaction deadlocked" after writing part of it; chunks of 50,000 never did."""
+        method, chunk = "PUT", []
+        for triple in triples:
+            chunk.append(triple)
+            if len(chunk) == UPLOAD_CHUNK:
+                self._upload(method, graph, chunk)
+                method, chunk = "POST", []
+        if chunk or method == "PUT":
+            self._upload(method, graph, chunk)
+
+    def _upload(self, method: str, graph: str, triples: list[ox.Triple]) -> None:
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        self._send("PUT", self.store_url, params=[("graph", graph)], content=body,
+        self._send(method, self.store_url, params=[("graph", graph)], content=body,
                    headers={"Content-Type": GRAPH_TYPES})
 
     def publish(self, graphs: dict[str, Iterable[ox.Triple]], build: str) -> None:
@@ -156,7 +185,7 @@ class RemoteStore:
     # -- HTTP ---------------------------------------------------------------------------------
 
     def _select(self, query: str, params) -> ox.QuerySolutions:
-        return ox.parse_query_results(self._post(self.query_url, query, list(params), SELECT_TYPES),
+        return ox.parse_query_results(_blank_nodes(self._post(self.query_url, query, list(params), SELECT_TYPES)),
                                       format=ox.QueryResultsFormat.JSON)
 
     def _post(self, url: str, text: str, params: list, accept: str, field: str = "query") -> bytes:
@@ -170,12 +199,53 @@ class RemoteStore:
             raise RemoteTimeout(f"{url} did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
             raise RemoteUnavailable(f"remote store {url} unreachable: {type(exc).__name__}: {exc}") from None
+        if "X-SPARQL-MaxRows" in response.headers:  # Virtuoso cut the answer at its ResultSetMaxRows
+            raise RemoteUnavailable(f"remote store {url} cut its answer at {response.headers['X-SPARQL-MaxRows']} rows "
+                                    "(Virtuoso's [SPARQL] ResultSetMaxRows: raise it, docs/deployment.md)")
+        if response.status_code == 500 and response.text.startswith("Virtuoso S1T00"):  # its own time limit
+            raise RemoteTimeout(f"{url}: {response.text.strip().splitlines()[0][:300]}")
         if response.status_code == 400:
             raise SyntaxError(f"the remote store refused the request: {response.text.strip()[:500]}")
         if response.status_code >= 300:
             raise RemoteUnavailable(f"remote store {url} answered HTTP {response.status_code}: "
                                     f"{response.text.strip()[:300]}")
         return response.content
+
+
+def _credentials(httpx, user: str, password: str):
+    """An ``httpx.Auth`` answering the engine's challenge with Basic or Digest, whichever it asks for."""
+
+    class Credentials(httpx.Auth):
+        def __init__(self):
+            self._schemes = {"basic": httpx.BasicAuth(user, password), "digest": httpx.DigestAuth(user, password)}
+            self._scheme: str | None = None  # the one the engine asked for last
+
+        def auth_flow(self, request):
+            if self._scheme is not None:
+                yield from self._schemes[self._scheme].auth_flow(request)
+                return
+            response = yield request
+            scheme = response.headers.get("WWW-Authenticate", "").split(" ", 1)[0].lower()
+            if response.status_code == 401 and scheme in self._schemes:
+                self._scheme = scheme
+                yield from self._schemes[scheme].auth_flow(request)
+
+    return Credentials()
+
+
+_VIRTUOSO_BLANK = re.compile(rb'"type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*"nodeID://')
+
+
+def _blank_nodes(body: bytes) -> bytes:
+    """SPARQL JSON results with blank node labels pyoxigraph accepts. Virtuoso writes a blank node
+    ``{"type": "bnode", "value": "nodeID://b10246"}`` in JSON results (and ``_:b10246`` in N-Triples);
+    ``nodeID://b10246`` is not a blank node label, so it becomes ``b10246``, as in its N-Triples."""
+    return _VIRTUOSO_BLANK.sub(b'"type": "bnode", "value": "', body)
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _as_list(value) -> list:
@@ -206,8 +276,10 @@ def _in_the_query(message: str, prologue_lines: int) -> str:
 
 def remote_store(settings, timeout: float | None = None) -> RemoteStore:
     """The remote engine ``settings`` name (``PTCEKB_STORE``, ``PTCEKB_STORE_UPDATE``, ``PTCEKB_STORE_GSP``)."""
+    credentials = (settings.store_user, settings.store_password or "") if settings.store_user else None
     return RemoteStore(settings.store_url, settings.query_timeout if timeout is None else timeout,
-                       settings.store_update_url, settings.store_gsp_url)
+                       settings.store_update_url, settings.store_gsp_url, graphs_under=settings.base_iri,
+                       credentials=credentials)
 
 
 def open_store(settings):

@@ -20,7 +20,9 @@ from .pagequery import need
 from .views.base import SPARQL_PREFIXES
 
 # Every place a PTCE is given: its commune, its project territory and the areas it comprises, its spatial coverage.
-_PLACES = "(ptce:territory/ptce:comprisesArea?)|ptce:commune|dcterms:spatial"
+# (`ptce:territory/ptce:comprisesArea?` spelt out as two alternatives: the same solutions under DISTINCT,
+# and Virtuoso 7.2 cannot compile a `?` path inside an alternative: "Weird '|' ppath", docs/deployment.md)
+_PLACES = "ptce:territory|ptce:territory/ptce:comprisesArea|ptce:commune|dcterms:spatial"
 QUERIES = {
     "names": """SELECT ?ptce ?name ?main WHERE { ?ptce a ptce:PTCE .
       { ?ptce skos:prefLabel ?name BIND(true AS ?main) } UNION { ?ptce skos:altLabel ?name } }""",

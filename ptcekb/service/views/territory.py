@@ -62,7 +62,7 @@ def ptces_of_territory(page: Page) -> dict[str, list]:
     """PTCEs whose territory is this unit, contains it, or lies within it."""
     rows = page.rows("""
 SELECT DISTINCT ?ptce ?relation WHERE {
-  ?ptce a ptce:PTCE ; (ptce:territory/ptce:comprisesArea?)|ptce:commune|dcterms:spatial ?area .
+  ?ptce a ptce:PTCE ; ptce:territory|ptce:territory/ptce:comprisesArea|ptce:commune|dcterms:spatial ?area .
   { FILTER(?area = $this) BIND("same" AS ?relation) }
   UNION { $this igeo:subdivisionDe ?area BIND("contains" AS ?relation) }
   UNION { ?area igeo:subdivisionDe $this BIND("within" AS ?relation) }
