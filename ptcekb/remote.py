@@ -116,6 +116,9 @@ class RemoteStore:
         if any(isinstance(term, ox.BlankNode) for term in terms.values()):
             return
         pattern = " ".join(str(term) if term is not None else "?" + name for name, term in terms.items())
+        if subject is None and obj is None and not isinstance(graph_name, ox.DefaultGraph):
+            yield from self._scan(predicate, graph_name)
+            return
         if graph_name is None:
             where = (f"GRAPH ?g {{ {pattern} }} FILTER(!CONTAINS(STR(?g), \"{STAGING}\")"
                      f" && STRSTARTS(STR(?g), {_string(self.graphs_under)}))")
@@ -127,6 +130,21 @@ class RemoteStore:
             values = {name: term if term is not None else s[name] for name, term in terms.items()}
             graph = graph_name if graph_name is not None else s["g"]
             yield ox.Quad(values["s"], values["p"], values["o"], graph)
+
+    def _scan(self, predicate, graph_name) -> Iterator[ox.Quad]:
+        """The quads of a pattern without subject or object (a whole graph, every label…): one
+        CONSTRUCT in N-Triples per graph rather than a SELECT of every quad in JSON, which Virtuoso
+        writes 4 times slower (97 MB of the COG: 62 s against ~240 s here) and Python parses row by row."""
+        for graph in [graph_name] if graph_name is not None else self.named_graphs():
+            where = f"?s {predicate if predicate is not None else '?p'} ?o"
+            construct = f"CONSTRUCT {{ {where} }} WHERE {{ GRAPH {graph} {{ {where} }} }}"
+            for t in self.query(construct):
+                yield ox.Quad(t.subject, t.predicate, t.object, graph)
+
+    def graph_triples(self, graph: ox.NamedNode) -> Iterator[ox.Triple]:
+        """Every triple of one graph, in one answer (CONSTRUCT in N-Triples: blank nodes keep one
+        label each within it, and no per-row JSON to parse)."""
+        return self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
 
     def dump(self, output: IO[bytes], format: ox.RdfFormat) -> None:  # noqa: A002 - pyoxigraph's name
         """Every served named graph, as pyoxigraph's ``Store.dump`` writes it."""
@@ -159,17 +177,18 @@ class RemoteStore:
         self._send(method, self.store_url, params=[("graph", graph)], content=body,
                    headers={"Content-Type": GRAPH_TYPES})
 
-    def publish(self, graphs: dict[str, Iterable[ox.Triple]], build: str) -> None:
+    def publish(self, graphs: dict[str, Iterable[ox.Triple]], build: str, whole: bool = True) -> None:
         """Stage every graph, then switch them all in one update (atomic where the engine is).
 
         As with a local build, the new build is the whole knowledge base: served graphs it does not
-        have (an earlier build's, or written through /update) are dropped in the same update."""
+        have (an earlier build's, or written through /update) are dropped in the same update; unless
+        ``whole`` is false (the other graphs are then left as they are: ``ingest sirene``)."""
         staged: dict[str, str] = {}
         try:
             for graph, triples in graphs.items():
                 staged[graph] = f"{graph}{STAGING}{build}"
                 self.put_graph(staged[graph], triples)
-            gone = [g.value for g in self.named_graphs(fresh=True) if g.value not in staged]
+            gone = [g.value for g in self.named_graphs(fresh=True) if g.value not in staged] if whole else []
             self.update(" ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in gone]
                                      + [f"MOVE SILENT GRAPH <{tmp}> TO GRAPH <{g}>" for g, tmp in staged.items()]))
         except BaseException:
