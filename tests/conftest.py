@@ -189,6 +189,7 @@ DirsAllowed = .
 NumberOfBuffers = 170000
 MaxDirtyBuffers = 130000
 CheckpointInterval = 60
+TransactionAfterImageLimit = 2000000000
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
 ServerRoot = .
@@ -206,6 +207,13 @@ MaxQueryExecutionTime = 0
 # PTCEKB_TEST_STORE=virtuoso: the same, in a real Virtuoso (make test runs a subset that way).
 REMOTE = os.environ.get("PTCEKB_TEST_STORE") in ("remote", "virtuoso")
 VIRTUOSO = os.environ.get("PTCEKB_TEST_STORE") == "virtuoso"
+
+
+def slow_on_virtuoso(what: str):
+    """xfail under PTCEKB_TEST_STORE=virtuoso, with the measured reason: a whole-base scan that Virtuoso
+    7.2 answers slower than the time limit on this project's machine (2 cores shared, load ~10), where
+    Oxigraph's server answers in time. Not strict: on an idle machine it may pass."""
+    return pytest.mark.xfail(VIRTUOSO, strict=False, reason=f"Virtuoso, measured on 2 shared cores: {what} (docs/deployment.md)")
 
 
 @pytest.fixture(scope="session")
