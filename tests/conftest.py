@@ -193,8 +193,8 @@ TransactionAfterImageLimit = 2000000000
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
 ServerRoot = .
-ServerThreads = 10
-MaxClientConnections = 10
+ServerThreads = 20
+MaxClientConnections = 20
 [SPARQL]
 ResultSetMaxRows = 1000000
 MaxQueryCostEstimationTime = 0
