@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import time
+import signal
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -56,7 +57,12 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18760)
     parser.add_argument("--seconds", type=float, default=10, help="throughput run per query and setting")
     parser.add_argument("--requests", type=int, default=40, help="sequential requests per query (latency)")
+    parser.add_argument("--queries", default="lookup,join", help="of bench/sparql.py's light queries")
+    parser.add_argument("--settle", type=float, default=120,
+                        help="seconds at most to wait after each start for the machine to be idle (the service's "
+                             "statistics and catalogue are computed at the start: over a minute on Virtuoso)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a terminated run still stops its servers
     engine = urllib.parse.urlsplit(args.store)
     engine_port, engine_path = engine.port, engine.path
 
@@ -66,8 +72,8 @@ def main() -> int:
     try:
         for front in fronts:
             front.start()
-            front.settle()
-        for name in ("lookup", "join"):
+            front.settle(timeout=args.settle)  # start-up work (statistics, catalogue) done, or the machine is never idle
+        for name in args.queries.split(","):
             _, accept, queries = QUERIES[name]
             served = {f.port: [path_for(q) for q in queries] for f in fronts}
             served[engine_port] = [path_for(q, engine_path) for q in queries]
