@@ -1,6 +1,12 @@
 """Synthetic SIRENE stock files in INSEE's exact layout, at any size (for bench/sirene.py).
 
     .venv/bin/python bench/sirene_generate.py --units 1000000 --out /tmp/sirene-1M [--csv]
+    .venv/bin/python bench/sirene_generate.py --units 1000000 --out /tmp/sirene-1M --from-samples \
+        [--layout 33|34|35] [--kept-share 0.35]
+
+``--from-samples`` (what bench/sirene.py runs): rows copied from the real samples of
+tests/fixtures/sirene/, renumbered, in the chosen layout and share of kept units
+(:func:`generate_from_samples`). Without it, random rows:
 
 Writes ``StockUniteLegale_utf8.zip`` (35 columns, the 2026 layout) and
 ``StockEtablissement_utf8.zip`` (53 columns), each holding one CSV, headers copied from the real
@@ -187,15 +193,108 @@ def generate(units: int, out: Path, as_zip: bool = True, seed: int = 2026) -> di
     return counts
 
 
+# -- rows copied from the real samples, in any layout, with a chosen share of kept units -------------
+
+LAYOUTS = {33: "sirene_sample_unitelegale.csv", 34: "fictif/StockUniteLegale_fictif.csv",
+           35: "sirene_sample_unitelegale_2026schema.csv"}  # INSEE's headers: 2019-2021, 2024, 2026
+
+
+def rows_of(name: str) -> list[dict]:
+    with open(FIXTURES / name, encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def ess_categories() -> set[str]:
+    """The legal categories of the ESS families, from the code list (as the ingest reads them)."""
+    sys.path.insert(0, str(ROOT))
+    from ptcekb.ingest.sirene.rows import load_reference
+
+    return set(load_reference(ROOT).ess_categories)
+
+
+def generate_from_samples(units: int, out: Path, layout: int = 35, kept_share: float = 0.04, as_zip: bool = True,
+                          seed: int = 2026) -> dict:
+    """Stock files whose rows are copied from the real samples of tests/fixtures/sirene/ (the 526
+    legal units of the 33-column sample and the 9 of the 35-column one; the 299 establishments),
+    written in the ``layout`` of INSEE (33, 34 or 35 columns, columns matched by name), with
+    ``kept_share`` of the units drawn from the rows the ingest keeps (ESS flag or ESS legal
+    category) and the others from the rows it drops. SIRENs, NICs and SIRETs are renumbered
+    (fictional, valid Luhn keys, from 900000000) so that every unit is distinct; everything else
+    is the real rows' values (the samples hold no individual entrepreneur). Each unit gets 1 + a
+    geometric number of establishments (1.41 on average), copied from the real establishment rows."""
+    rng = random.Random(seed)
+    unit_header = header(LAYOUTS[layout])
+    est_header = header("sirene_sample_etablissement.csv")
+    ess = ess_categories()
+    real = rows_of(LAYOUTS[33]) + rows_of(LAYOUTS[35])
+    kept_pool = [r for r in real if r["economieSocialeSolidaireUniteLegale"] == "O" or r["categorieJuridiqueUniteLegale"] in ess]
+    dropped_pool = [r for r in real if r not in kept_pool]
+    est_pool = rows_of("sirene_sample_etablissement.csv")
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {"units": units, "establishments": 0, "ess": 0, "layout": layout, "kept_share": kept_share,
+              "source": "real samples"}
+
+    def open_out(base: str):
+        if as_zip:
+            archive = zipfile.ZipFile(out / f"{base}.zip", "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+            return archive, io.TextIOWrapper(archive.open(f"{base}.csv", "w", force_zip64=True), encoding="utf-8", newline="")
+        return None, open(out / f"{base}.csv", "w", encoding="utf-8", newline="")
+
+    unit_archive, unit_out = open_out("StockUniteLegale_utf8")
+    est_archive, est_out = open_out("StockEtablissement_utf8")
+    units_csv = csv.writer(unit_out, lineterminator="\n")
+    est_csv = csv.writer(est_out, lineterminator="\n")
+    units_csv.writerow(unit_header)
+    est_csv.writerow(est_header)
+    for n in range(units):
+        prefix = f"{90000000 + n:08d}"
+        siren = prefix + luhn_key(prefix)
+        keep = rng.random() < kept_share
+        row = dict(rng.choice(kept_pool if keep else dropped_pool))
+        counts["ess"] += keep
+        row["siren"] = siren
+        if "activitePrincipaleNAF25UniteLegale" in unit_header and "activitePrincipaleNAF25UniteLegale" not in row:
+            naf = row["activitePrincipaleUniteLegale"]  # as INSEE fills it: the NAF 2025 code of the activity
+            row["activitePrincipaleNAF25UniteLegale"] = naf[:5] + "Y" if row["nomenclatureActivitePrincipaleUniteLegale"] == "NAFRev2" else ""
+        first_nic = int(row["nicSiegeUniteLegale"][:4] or "1")
+        establishments = 1
+        while rng.random() < 0.29:
+            establishments += 1
+        for k in range(establishments):
+            nic4 = f"{(first_nic + k) % 10000:04d}"
+            siret = siren + nic4 + luhn_key(siren + nic4)
+            if k == 0:
+                row["nicSiegeUniteLegale"] = siret[9:]
+            e = dict(rng.choice(est_pool))
+            e["siren"], e["nic"], e["siret"] = siren, siret[9:], siret
+            e["etablissementSiege"] = "true" if k == 0 else "false"
+            est_csv.writerow([e.get(c, "") for c in est_header])
+        counts["establishments"] += establishments
+        units_csv.writerow([row.get(c, "") for c in unit_header])
+    for archive, stream in ((unit_archive, unit_out), (est_archive, est_out)):
+        stream.close()
+        if archive is not None:
+            archive.close()
+    (out / "counts.json").write_text(json.dumps(counts), encoding="utf-8")
+    return counts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--csv", action="store_true", help="plain CSV instead of zip")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--from-samples", action="store_true",
+                        help="rows copied from the real samples (tests/fixtures/sirene/) instead of random ones")
+    parser.add_argument("--layout", type=int, choices=sorted(LAYOUTS), default=35, help="with --from-samples")
+    parser.add_argument("--kept-share", type=float, default=0.04, help="with --from-samples: share of kept units")
     args = parser.parse_args()
     started = time.monotonic()
-    counts = generate(args.units, args.out, not args.csv, args.seed)
+    if args.from_samples:
+        counts = generate_from_samples(args.units, args.out, args.layout, args.kept_share, not args.csv, args.seed)
+    else:
+        counts = generate(args.units, args.out, not args.csv, args.seed)
     print(f"wrote {counts['units']:,} legal units ({counts['ess']:,} ESS) and {counts['establishments']:,} "
           f"establishments into {args.out} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0

@@ -83,11 +83,14 @@ class Target:
         self.name, self.command, self.port, self.path = name, command, port, path
         self.process = None
         self.load_seconds = None
+        self.env: dict[str, str] | None = None  # the environment and directory of the server, when not ours
+        self.cwd: Path = ROOT
 
     def start(self, timeout: float = 900) -> None:
         started = time.monotonic()
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
         while time.monotonic() - started < timeout:
             if self.process.poll() is not None:
                 self.log.seek(0)

@@ -43,6 +43,11 @@ GiB = 1 << 30
 DEFAULT_WORKER_MEMORY = 2 * GiB
 MINIMUM_WORKER_MEMORY = 256 << 20  # below this a worker cannot even import pyoxigraph and open a store
 DEFAULT_ROW_CAP = 10_000
+# Bytes of one SPARQL answer (as the worker writes it; the HTML page reads it as JSON): 10,000 rows of a
+# few hundred bytes are a few MB; past this, an answer is cut like at the row cap (a 700-byte query could
+# otherwise make 1,000 rows of 131,072-character IRIs, hundreds of MB held by the server).
+DEFAULT_ANSWER_BYTES = 32 << 20
+MINIMUM_ANSWER_BYTES = 64 << 10
 
 # variable → field: the one list of the service's and the CLI's environment variables
 VARIABLES = {
@@ -63,6 +68,7 @@ VARIABLES = {
     "PTCEKB_BODY_TIMEOUT": "body_timeout",
     "PTCEKB_VALIDATION_TIMEOUT": "validation_timeout",
     "PTCEKB_ROW_CAP": "row_cap",
+    "PTCEKB_ANSWER_BYTES": "answer_bytes",
     "PTCEKB_QUERY_WORKERS": "query_workers",
     "PTCEKB_QUERY_WORKERS_MAX": "query_workers_max",
     "PTCEKB_WORKER_MEMORY": "worker_memory",
@@ -113,6 +119,7 @@ class Settings(BaseSettings):
     body_timeout: float = 30.0  # seconds a request body may stall (security.py)
     public_url: str | None = None  # the service's URL as clients see it (service/addressing.py)
     row_cap: int = DEFAULT_ROW_CAP  # rows or triples of a SPARQL answer (executor.py)
+    answer_bytes: int = DEFAULT_ANSWER_BYTES  # bytes of a SPARQL answer (serializers.py)
     query_workers: int = 2  # query worker processes always running (executor.py)
     query_workers_max: int = 6  # with the extra ones started on demand; at least query_workers
     worker_memory: int = DEFAULT_WORKER_MEMORY  # bytes of address space per worker (worker_guard.py)
@@ -199,11 +206,20 @@ class Settings(BaseSettings):
             return value
         if not value.strip():
             return DEFAULT_WORKER_MEMORY
-        size = parse_size(value)
+        size = parse_size(value, "PTCEKB_WORKER_MEMORY")
         if size < MINIMUM_WORKER_MEMORY:
             raise ValueError(f"PTCEKB_WORKER_MEMORY must be at least {MINIMUM_WORKER_MEMORY >> 20}M (a worker needs "
                              f"that much to start), not {value!r}")
         return size
+
+    @field_validator("answer_bytes", mode="before")
+    @classmethod
+    def _answer_bytes(cls, value):
+        if isinstance(value, str):
+            value = parse_size(value, "PTCEKB_ANSWER_BYTES") if value.strip() else DEFAULT_ANSWER_BYTES
+        if value < MINIMUM_ANSWER_BYTES:
+            raise ValueError(f"PTCEKB_ANSWER_BYTES must be at least {MINIMUM_ANSWER_BYTES >> 10}K, not {value!r}")
+        return value
 
     @field_validator("network_guard", mode="before")
     @classmethod
@@ -233,11 +249,11 @@ def parse_public_url(value: str) -> tuple[str, str, str]:
 _SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def parse_size(text: str) -> int:
+def parse_size(text: str, name: str = "PTCEKB_WORKER_MEMORY") -> int:
     """``"2G"`` → 2147483648: bytes, with an optional K, M, G or T suffix (powers of 1024; ``KiB``… too)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
     if not match:
-        raise ValueError("PTCEKB_WORKER_MEMORY must be a size in bytes with an optional K, M or G suffix (e.g. 2G), "
+        raise ValueError(f"{name} must be a size in bytes with an optional K, M or G suffix (e.g. 2G), "
                          f"not {text!r}")
     return int(float(match.group(1)) * _SUFFIXES[match.group(2)])
 

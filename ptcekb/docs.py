@@ -13,15 +13,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .config import Settings
+from .i18n import translator
 from .labels import Labeller, Link
 from .namespaces import ONTOLOGY_IRI, OWL, PREFIXES, PTCE, RDF, RDFS, SKOS
 from .templating import environment
 
+# The kinds of terms, by their words in ptcekb/i18n.py; ``en`` names the section's anchor (stable URLs).
 KINDS = (
-    (str(OWL.Class), {"fr": "Classes", "en": "Classes"}),
-    (str(OWL.ObjectProperty), {"fr": "Propriétés d'objet", "en": "Object properties"}),
-    (str(OWL.DatatypeProperty), {"fr": "Propriétés de données", "en": "Datatype properties"}),
-    (str(OWL.AnnotationProperty), {"fr": "Propriétés d'annotation", "en": "Annotation properties"}),
+    (str(OWL.Class), {"key": "owl_classes", "en": "Classes"}),
+    (str(OWL.ObjectProperty), {"key": "owl_object_properties", "en": "Object properties"}),
+    (str(OWL.DatatypeProperty), {"key": "owl_datatype_properties", "en": "Datatype properties"}),
+    (str(OWL.AnnotationProperty), {"key": "owl_annotation_properties", "en": "Annotation properties"}),
 )
 TEXT_PREDICATES = {str(RDFS.label), str(SKOS.definition), str(SKOS.scopeNote), str(SKOS.altLabel), str(RDFS.comment), str(RDF.type), str(RDFS.isDefinedBy)}
 
@@ -140,7 +142,7 @@ def render_ontology(store: ox.Store, settings: Settings, lang: str = "fr", stati
         lang=lang, other_lang="en" if lang == "fr" else "fr", kinds=KINDS, static=static,
         terms=terms(store, settings, labeller), schemes=schemes(store, settings),
         header=ontology_header(store, settings, labeller), ontology_iri=ONTOLOGY_IRI,
-        prefixes=PREFIXES, labeller=labeller,
+        prefixes=PREFIXES, labeller=labeller, word=translator(lang),
     )
 
 

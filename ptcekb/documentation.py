@@ -11,7 +11,7 @@ classifies each violation of an element of the law:
   definition, a member located outside the territory, any other constraint failed by a value),
   shown with that fact and its sources;
 - *documented*: no violation; shown with the facts that document it and their sources (the
-  curated data reifies every statement with ``dcterms:source``).
+  curated data gives every triple its sources with ``prov:wasDerivedFrom``, docs/data-model.md §7).
 
 A curated PTCE is never called non-compliant because facts are missing: the sources we read are not
 the PTCE's own declaration. A publisher's upload keeps the strict verdict (validate.py).
@@ -97,8 +97,12 @@ LOCATION = """SELECT ?s ?p ?o WHERE {
   { BIND($member AS ?s) ?s ptce:commune ?o }
   UNION { $member (org:hasSite|org:hasRegisteredSite|^org:siteOf) ?s . ?s ptce:commune ?o }
   BIND(ptce:commune AS ?p) }"""
-STATEMENTS = """SELECT ?s ?p ?o ?source WHERE { ?statement a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ;
-  rdf:object ?o ; dcterms:source ?source }"""
+# The sources of every triple, by the one pattern of docs/data-model.md §7: its statement node's, or
+# else those of its subject when that node carries its own (a selection, a membership, a carrier...).
+STATEMENTS = """SELECT ?s ?p ?o ?source WHERE {
+  { ?statement rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?source }
+  UNION { ?s prov:wasDerivedFrom ?source . ?s ?p ?o
+          FILTER NOT EXISTS { ?other rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o } } }"""
 
 
 @dataclass

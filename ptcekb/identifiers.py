@@ -6,8 +6,10 @@
   its SIRETs are valid when the sum of their 14 digits is a multiple of 5 (the head office,
   35600000000048, passes the Luhn check instead, so either rule is accepted for La Poste).
 
-Each ``*_problem`` function returns ``None`` for a valid number, or a short English reason that
-callers (template ingestion, SIRENE ingestion, validation messages) put after the value.
+Each ``*_reasons`` function returns ``None`` for a valid number, or a short reason in English and
+French (``{"en": …, "fr": …}``, for ``labels.pick``) that callers put after the value: the publisher
+template shows it in the reader's language. ``*_problem`` is its English text (SIRENE ingestion's
+rejects file, the command line).
 Numbers are checked as written: callers decide whether to strip spaces first (see ``compact``).
 """
 
@@ -26,8 +28,14 @@ def compact(value: str) -> str:
     return _SPACES.sub("", value)
 
 
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")  # a doubled digit, its digits summed (as ASCII)
+
+
 def luhn_valid(digits: str) -> bool:
     """True if the string of digits passes the Luhn check (every second digit from the right doubled)."""
+    if digits.isascii() and digits.isdigit():  # the usual case, ~3x faster (the SIRENE ingest checks millions)
+        data = digits.encode("ascii")
+        return (sum(data[-1::-2]) + sum(data[-2::-2].translate(_DOUBLED)) - 48 * len(data)) % 10 == 0
     total = 0
     for position, char in enumerate(reversed(digits)):
         digit = ord(char) - 48
@@ -39,41 +47,60 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _format_problem(value: str, length: int, name: str) -> str | None:
+def _format_reasons(value: str, length: int, name: str) -> dict[str, str] | None:
     if not isinstance(value, str) or not value:
-        return f"{name} is empty"
+        return {"en": f"{name} is empty", "fr": f"le {name} est vide"}
     if not _DIGITS.match(value):
-        return f"{name} must be {length} digits (no letters or signs)"
+        return {"en": f"{name} must be {length} digits (no letters or signs)",
+                "fr": f"le {name} doit compter {length} chiffres (ni lettres ni signes)"}
     if len(value) != length:
-        return f"{name} must be {length} digits, not {len(value)}"
+        return {"en": f"{name} must be {length} digits, not {len(value)}",
+                "fr": f"le {name} doit compter {length} chiffres, et non {len(value)}"}
+    return None
+
+
+def siren_reasons(value: str) -> dict[str, str] | None:
+    """Why ``value`` is not a valid SIREN, in English and French, or None."""
+    reasons = _format_reasons(value, 9, "SIREN")
+    if reasons:
+        return reasons
+    if not luhn_valid(value):
+        return {"en": "SIREN fails the Luhn check (a digit is wrong or two digits are swapped)",
+                "fr": "la clé de contrôle du SIREN est fausse (un chiffre est erroné ou deux chiffres sont inversés)"}
+    return None
+
+
+def siret_reasons(value: str) -> dict[str, str] | None:
+    """Why ``value`` is not a valid SIRET, in English and French, or None (La Poste's SIRETs follow
+    their own rule)."""
+    reasons = _format_reasons(value, 14, "SIRET")
+    if reasons:
+        return reasons
+    if value[:9] == LA_POSTE_SIREN:
+        if luhn_valid(value) or sum(ord(c) - 48 for c in value) % 5 == 0:
+            return None
+        return {"en": "SIRET of La Poste: the sum of its 14 digits must be a multiple of 5",
+                "fr": "SIRET de La Poste : la somme de ses 14 chiffres doit être un multiple de 5"}
+    siren = siren_reasons(value[:9])
+    if siren:
+        return {"en": f"SIRET: its first 9 digits are not a valid SIREN ({siren['en']})",
+                "fr": f"SIRET : ses 9 premiers chiffres ne forment pas un SIREN valide ({siren['fr']})"}
+    if not luhn_valid(value):
+        return {"en": "SIRET fails the Luhn check (a digit of the NIC is wrong)",
+                "fr": "la clé de contrôle du SIRET est fausse (un chiffre du NIC est erroné)"}
     return None
 
 
 def siren_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid SIREN, or None."""
-    problem = _format_problem(value, 9, "SIREN")
-    if problem:
-        return problem
-    if not luhn_valid(value):
-        return "SIREN fails the Luhn check (a digit is wrong or two digits are swapped)"
-    return None
+    """Why ``value`` is not a valid SIREN (English), or None."""
+    reasons = siren_reasons(value)
+    return reasons["en"] if reasons else None
 
 
 def siret_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid SIRET, or None (La Poste's SIRETs follow their own rule)."""
-    problem = _format_problem(value, 14, "SIRET")
-    if problem:
-        return problem
-    if value[:9] == LA_POSTE_SIREN:
-        if luhn_valid(value) or sum(ord(c) - 48 for c in value) % 5 == 0:
-            return None
-        return "SIRET of La Poste: the sum of its 14 digits must be a multiple of 5"
-    siren = siren_problem(value[:9])
-    if siren:
-        return f"SIRET: its first 9 digits are not a valid SIREN ({siren})"
-    if not luhn_valid(value):
-        return "SIRET fails the Luhn check (a digit of the NIC is wrong)"
-    return None
+    """Why ``value`` is not a valid SIRET (English), or None."""
+    reasons = siret_reasons(value)
+    return reasons["en"] if reasons else None
 
 
 def luhn_check_digit(prefix: str) -> str:

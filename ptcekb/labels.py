@@ -34,6 +34,26 @@ def local_path(value: str, base: str) -> str | None:
     return None
 
 
+def is_web_link(iri: str) -> bool:
+    """Whether an IRI of the data may be a link on a page: http(s) only (never ``javascript:`` or
+    ``data:``, which a browser would run or open: an IRI of the data is anything a query can make)."""
+    return iri[:8].lower().startswith(("http://", "https://"))
+
+
+def href(iri: str, base: str) -> str | None:
+    """Where a page links an IRI: the local path of what this instance serves, an http(s) IRI as it
+    is, otherwise nowhere (``is_web_link``)."""
+    return local_path(iri, base) or (iri if is_web_link(iri) else None)
+
+
+def in_language(terms: list, lang: str) -> list:
+    """``terms`` without the literals of other languages when one is in ``lang``: a French page shows
+    the French title of a graph, not its English one beside it."""
+    if not any(isinstance(t, ox.Literal) and t.language == lang for t in terms):
+        return terms
+    return [t for t in terms if not (isinstance(t, ox.Literal) and t.language and t.language != lang)]
+
+
 def pick(values: dict[str, str], lang: str) -> str | None:
     """The value in ``lang``, else French, else English, else untagged, else any."""
     for key in (lang, "fr", "en", ""):
@@ -42,11 +62,37 @@ def pick(values: dict[str, str], lang: str) -> str | None:
     return next(iter(values.values()), None)
 
 
+# At most this many IRIs get their labels looked up for one table of SPARQL results (one query).
+LOOKUP_CAP = 500
+
+
+def labels_query(iris: list[str]) -> str:
+    """One query for the labels of ``iris`` (all the label predicates, every language); ``best``
+    picks from its rows. The caller bounds ``iris`` (``LOOKUP_CAP``)."""
+    values = " ".join(f"<{iri}>" for iri in iris)
+    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
+    return f"SELECT ?t ?p ?l WHERE {{ VALUES ?t {{ {values} }} VALUES ?p {{ {predicates} }} ?t ?p ?l FILTER(isLiteral(?l)) }}"
+
+
+def best(rows, lang: str) -> dict[str, str]:
+    """``{iri: label}`` from the rows of ``labels_query``: the first label predicate a term has (in
+    ``LABEL_PREDICATES`` order, as ``Labeller.label``), its value in ``lang`` as ``pick`` chooses."""
+    found: dict[str, dict[int, dict[str, str]]] = {}
+    rank = {p: i for i, p in enumerate(LABEL_PREDICATES)}
+    for row in rows:
+        literal = row["l"]
+        found.setdefault(row["t"].value, {}).setdefault(rank[row["p"].value], {}).setdefault(
+            literal.language or "", literal.value)
+    return {iri: pick(by_rank[min(by_rank)], lang) for iri, by_rank in found.items()}
+
+
 @dataclass(frozen=True)
 class Link:
     text: str
     href: str | None
     iri: str | None
+    lang: str | None = None  # a literal's language tag when it is not the page's (shown as a badge)
+    code: bool = False  # an identifier or a code (shown as such, never translated)
 
 
 class Labeller:
@@ -74,7 +120,7 @@ class Labeller:
             iri = term.value
             path = local_path(iri, self.base)
             text = self.label(iri) or prefixed(iri) or (path.rsplit("/", 1)[-1] if path else iri)
-            return Link(text, path or iri, iri)
+            return Link(text, path or (iri if is_web_link(iri) else None), iri)
         if isinstance(term, ox.Literal):
-            return Link(term.value, None, None)
+            return Link(term.value, None, None, term.language if term.language and term.language != self.lang else None)
         return Link("[…]", None, None)

@@ -303,6 +303,11 @@ def _write_cache(path: Path | None, prepared: dict) -> None:
 
 # -- the report -----------------------------------------------------------------------------------
 
+# The rejected rows a report lists (the others are counted): a file of a million refused rows would
+# otherwise be a report of a hundred megabytes, built and sent for nothing.
+REPORTED_REJECTS = 200
+
+
 @dataclass
 class Finding:
     severity: str
@@ -337,7 +342,13 @@ class Report:
     ptces: dict[str, str]  # IRI -> label
     findings: dict[str | None, list[Finding]] = field(default_factory=dict)  # by PTCE IRI
     template: bool = False  # made from the publisher's CSV template (findings located in its files)
-    rejects: list = field(default_factory=list)  # the template's rejected rows (schema.Reject)
+    rejects: list = field(default_factory=list)  # the template's rejected rows (schema.Reject), the first REPORTED_REJECTS
+    rejects_total: int = 0  # how many rows the template refused in all
+
+    @property
+    def rejects_more(self) -> int:
+        """Rejected rows counted but not listed (past ``REPORTED_REJECTS``)."""
+        return max(self.rejects_total - len(self.rejects), 0)
 
     def count(self, severity: str) -> int:
         return sum(1 for fs in self.findings.values() for f in fs if f.severity == severity)
@@ -373,7 +384,9 @@ def validate(data: rdflib.Graph, context: ValidationContext, timings: dict[str, 
     ill_typed = ill_typed_results(data, results, context.shapes)
     _tag_sparql_messages(results, context.shapes)
     ptces = {str(p): _label(data, p) for p in data.subjects(RDF.type, PTCE.PTCE)}
-    report = Report(bool(conforms) and not ill_typed, results, ptces)
+    if not ptces:
+        _no_ptce(results)
+    report = Report(bool(conforms) and not ill_typed and bool(ptces), results, ptces)
     for result in results.objects(None, SH.result):  # not the nested sh:detail results
         finding = _finding(results, context.shapes, graph, result)
         # the focus as a term (a blank node stays one: the member's period, a nested instant...)
@@ -384,6 +397,20 @@ def validate(data: rdflib.Graph, context: ValidationContext, timings: dict[str, 
         timings.update({"data graph": built - start, "pySHACL": validated - built,
                         "findings": time.perf_counter() - validated})
     return report
+
+
+def _no_ptce(results: rdflib.Graph) -> None:
+    """Data without any ``ptce:PTCE`` does not conform (nothing of article 9 could be checked; the
+    command line exits 1, the HTML report says so): the RDF report says ``sh:conforms false`` and
+    why, in an ``rdfs:comment`` of the report in French and English (there is no result: no node failed
+    a shape)."""
+    report = results.value(predicate=RDF.type, object=SH.ValidationReport)
+    if report is None:
+        return
+    results.set((report, SH.conforms, Literal(False)))
+    words = {lang: report_words(lang)["no_ptce"] for lang in ("fr", "en")}
+    for lang, text in words.items():
+        results.add((report, RDFS.comment, Literal(text, lang=lang)))
 
 
 def ill_typed_results(data: rdflib.Graph, results: rdflib.Graph, shapes: rdflib.Graph) -> int:
@@ -485,7 +512,8 @@ def locate_in_template(report: Report, result) -> Report:
     from .ingest.template.locating import Provenance
 
     provenance = Provenance(result.rows)
-    report.template, report.rejects = True, list(result.rejects)
+    report.template, report.rejects = True, list(result.rejects[:REPORTED_REJECTS])
+    report.rejects_total = len(result.rejects)
     for findings in report.findings.values():
         for f in findings:
             f.where = provenance.locate(f.shape, f.focus, f.path_iri, f.value_term)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -15,7 +17,14 @@ def written_urls(client: httpx.Client) -> dict[str, str]:
     """The redirect of an extra slash, the endpoint's sd:endpoint and the dump's URL in VoID."""
     redirect = client.get("/sparql/", headers=EVIL, follow_redirects=False)
     assert redirect.status_code in (301, 307, 308), redirect.status_code
-    description = client.get("/sparql", headers={**EVIL, "Accept": "application/n-triples"}).text
+    deadline = time.monotonic() + 180
+    while True:  # its statistics are computed in the background after a start: 503 with Retry-After meanwhile
+        response = client.get("/sparql", headers={**EVIL, "Accept": "application/n-triples"})
+        if response.status_code != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert response.status_code == 200, response.text
+    description = response.text
     endpoint = next(line.split()[2] for line in description.splitlines() if "/ns/sparql-service-description#endpoint>" in line)
     return {"redirect": redirect.headers["location"], "endpoint": endpoint.strip("<>")}
 

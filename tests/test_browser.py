@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -293,24 +294,29 @@ def test_query_ui_runs_an_example(page, shots, server):
     check(query).to_have_value(example)
     check(page.locator("select#format")).to_have_value("html")
     shots(page, "sparql-example")
-    page.get_by_role("button", name=re.compile("Exécuter")).click()
-    check(heading(page, "Résultats / results")).to_be_visible()
+    page.get_by_role("button", name="Exécuter", exact=True).click()
+    check(heading(page, "Résultats")).to_be_visible()
     check(page.locator(".error")).to_have_count(0)
     results = page.locator("main table").first
     check(results.locator("th").first).to_have_text(re.compile(r"^\?"))
     rows = results.locator("tr:has(td)")
     check(rows.first).to_be_visible()
     assert rows.count() >= 1
-    check(page.locator("p.note", has_text=re.compile(r"^\s*\d+ lignes? / rows"))).to_have_text(
-        re.compile(rf"^\s*{rows.count()} lignes? / rows"))
+    check(page.locator("p.note", has_text=re.compile(r"^\s*\d+ lignes?\s*$"))).to_have_text(
+        re.compile(rf"^\s*{rows.count()} lignes?\s*$"))
+    # IRIs by their label (the name of the région), the IRI beside it; no "@fr" glued to a name.
+    first = rows.first.locator("td").first
+    check(first.locator("a")).not_to_have_text(re.compile(r"^<?https?://"))
+    check(first.locator("code.iri")).to_have_text(re.compile(r"/id/region/"))
+    check(results).not_to_contain_text("@fr")
     # The query is still in the form, to be edited and run again.
     check(query).to_have_value(re.compile(r"SELECT", re.IGNORECASE))
     shots(page, "sparql", keep=True, until=results)
 
     # Each example also has a link that runs it at once.
     item = page.locator("li", has=page.locator('a[href="/sparql?example=membres-par-type-et-role"]'))
-    item.get_by_role("link", name="exécuter / run").click()
-    check(heading(page, "Résultats / results")).to_be_visible()
+    item.get_by_role("link", name="exécuter", exact=True).click()
+    check(heading(page, "Résultats")).to_be_visible()
     check(page.locator(".error")).to_have_count(0)
     check(page.locator("main table").first.locator("tr:has(td)").first).to_be_visible()
     check(query).to_have_value((ROOT / "queries" / "membres-par-type-et-role.rq").read_text(encoding="utf-8"))
@@ -342,3 +348,123 @@ def test_validation_form_takes_the_template_csv_files(page, server):
     check(page.locator("td.where").first).to_contain_text(re.compile(r"(ptce|membres)\.csv, ligne \d+"))
     check(page.locator("details.rdf").first).to_be_visible()
     check(page.locator("a.law").first).to_have_attribute("href", re.compile("legifrance"))
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 20: French pages in French, English pages in English.
+
+LANGUAGE_PAGES = (
+    "/", PTCE_PATH, "/id/ptce/", "/id/organisation/les-anges-gardins",
+    "/id/commune/62057", "/id/epci/246200844", "/id/departement/62", "/id/region/32",
+    "/concept/roles/partenaire", "/def", "/shapes", "/graph/meta",
+    "/.well-known/void", "/sparql/description", "/validate", "/about",
+    "/validate?ptce=" + quote("https://w3id.org/ptce" + PTCE_PATH, safe=""),
+    "/sparql?format=html&query=" + quote(
+        "SELECT ?region ?nom ?type WHERE { ?region a igeo:Region ; igeo:nom ?nom ; a ?type . "
+        "FILTER(?region = <https://w3id.org/ptce/id/region/84>) }"),
+)
+# Graphs whose labels name vocabulary terms (classes, properties, concepts, graphs): instance data
+# (PTCE, organisation and place names) keeps its proper names in every language.
+VOCABULARY_GRAPHS = ("ontology", "vocabularies", "alignments", "meta")
+LABELS_QUERY = """SELECT DISTINCT ?t ?l WHERE {
+  GRAPH ?g { ?t ?p ?l } FILTER(?p IN (rdfs:label, skos:prefLabel, dcterms:title) && isLiteral(?l))
+  FILTER(?g IN (%s)) }"""
+# The visible text of a page, one string per text node, without what is code on purpose (the IRI or
+# prefixed name shown beside a label, queries, Turtle) nor the switch to the other language.
+PAGE_TEXT = """() => {
+  const out = [document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement.closest("script, style, textarea, pre, code, header .lang")) continue;
+    const text = node.textContent.replace(/\\s+/g, " ").trim();
+    if (text) out.push(text);
+  }
+  return out;
+}"""
+_EDGES = " \u00a0:;,.·›/()[]—–-"
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).strip(_EDGES).casefold()
+
+
+def label_sets(http) -> tuple[dict[str, set[str]], set[str]]:
+    """{page language: labels that must not appear on its pages} and the IRIs that have a label.
+
+    A label is foreign to French pages when some term has it in English and no term has it in French
+    (nor untagged): "Spatial Coverage" is, "Description" (both) is not; and the other way round."""
+    from ptcekb.i18n import KINDS, LANGUAGES, WORDS
+    from ptcekb.namespaces import DEFAULT_BASE_IRI
+
+    graphs = ", ".join(f"<{DEFAULT_BASE_IRI}graph/{name}>" for name in VOCABULARY_GRAPHS)
+    response = http.get("/sparql", params={"query": LABELS_QUERY % graphs},
+                        headers={"Accept": "application/sparql-results+json"})
+    response.raise_for_status()
+    by_language: dict[str, set[str]] = {"fr": set(), "en": set(), "": set()}
+    labelled: set[str] = set()
+    for row in response.json()["results"]["bindings"]:
+        by_language.setdefault(row["l"].get("xml:lang", "").lower()[:2], set()).add(_normal(row["l"]["value"]))
+        labelled.add(row["t"]["value"])
+    neutral = by_language[""]
+    # A word of the page's language in the one translation table (French "Classes") is that language's.
+    words = {lang: {_normal(pair[index]) for table in (WORDS, KINDS) for pair in table.values()}
+             for index, lang in enumerate(LANGUAGES)}
+    foreign = {"fr": by_language["en"] - by_language["fr"] - neutral - words["fr"],
+               "en": by_language["fr"] - by_language["en"] - neutral - words["en"]}
+    # published by DCMI and INSEE: the sets are those of the served store
+    assert {"spatial coverage", "registered organization"} <= foreign["fr"], "the check knows the English labels"
+    assert {"subdivision de", "chef-lieu"} <= foreign["en"], "and the French ones"
+    return foreign, labelled
+
+
+def language_problems(texts: list[str], lang: str, foreign: dict[str, set[str]], labelled: set[str]) -> list[str]:
+    from ptcekb.namespaces import PREFIXES
+
+    prefixed = re.compile(r"^(%s):[A-Za-z_][\w.\-]*$" % "|".join(map(re.escape, PREFIXES)))
+    problems = []
+    for text in texts:
+        if _normal(text) in foreign[lang]:
+            problems.append(f"label in the other language: {text!r}")
+        bare = text.strip(" <>")
+        if prefixed.match(bare):
+            problems.append(f"prefixed name instead of a label: {text!r}")
+        if bare in labelled:
+            problems.append(f"IRI instead of its label: {text!r}")
+    return problems
+
+
+def test_label_check_catches_a_foreign_label():
+    """The check itself, on made-up page texts: it fails on what issue 20 saw, passes on shared words."""
+    foreign = {"fr": {"spatial coverage", "registered organization"}, "en": {"couverture géographique"}}
+    labelled = {"http://purl.org/dc/terms/spatial"}
+    assert language_problems(["Types :", "Registered Organization", "Spatial Coverage :", "rdf:Statement",
+                              "http://purl.org/dc/terms/spatial", "Description"], "fr", foreign, labelled) == [
+        "label in the other language: 'Registered Organization'", "label in the other language: 'Spatial Coverage :'",
+        "prefixed name instead of a label: 'rdf:Statement'", "IRI instead of its label: 'http://purl.org/dc/terms/spatial'"]
+    assert language_problems(["Couverture géographique"], "en", foreign, labelled)
+    assert not language_problems(["Couverture géographique", "Description", "https://example.org/x"], "fr", foreign, labelled)
+
+
+def test_every_label_is_in_the_page_language(page, server, http):
+    """Each page of LANGUAGE_PAGES, in French then in English, shows no label of the other language,
+    no prefixed name and no IRI of a labelled term (outside code): home, a PTCE and the list, an
+    organisation, each territory level, a concept, the ontology, the shapes, a graph, VoID, the service
+    description, SPARQL results as HTML and the validation form."""
+    # The article-9 summary of the base is computed in the background at the first PTCE page: start it now.
+    assert http.get(PTCE_PATH, headers={"Accept": "text/html"}).status_code == 200
+    foreign, labelled = label_sets(http)
+    found = []
+    for lang in ("fr", "en"):
+        for path in LANGUAGE_PAGES:
+            url = server.url + path + ("&" if "?" in path else "?") + f"lang={lang}"
+            response = page.goto(url)
+            if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+                found.append(f"{lang} {path}: HTTP {response.status} {response.headers.get('content-type')}, not an HTML page")
+                continue
+            if page.locator("html").get_attribute("lang") != lang:
+                found.append(f"{lang} {path}: <html lang> is not {lang}")
+            texts = page.evaluate(PAGE_TEXT)
+            found += [f"{lang} {path}: {problem}" for problem in language_problems(texts, lang, foreign, labelled)]
+    counted = Counter(found)
+    assert not found, f"{len(found)} problems:\n" + "\n".join(f"{n} × {problem}" for problem, n in counted.most_common(150))

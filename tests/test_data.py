@@ -22,7 +22,7 @@ BASE = "https://w3id.org/ptce/"
 PREFIXES = """PREFIX igeo: <http://rdf.insee.fr/def/geo#> PREFIX ptce: <https://w3id.org/ptce/def#>
 PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX wdt: <http://www.wikidata.org/prop/direct/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX prov: <http://www.w3.org/ns/prov#> """
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,88 @@ def test_epci_members_and_local_authorities(store):
 def test_every_ptce_has_a_source(store):
     assert count(store, "?x a ptce:PTCE") == len(list((ROOT / "data" / "ptce").glob("*.yaml")))
     assert count(store, "?x a ptce:PTCE FILTER NOT EXISTS { ?x dcterms:source ?s }") == 0
-    assert count(store, "?x a rdf:Statement FILTER NOT EXISTS { ?x dcterms:source ?s }") == 0
+    assert count(store, "?x rdf:subject ?s FILTER NOT EXISTS { ?x prov:wasDerivedFrom ?src }") == 0
+
+
+# The one pattern of docs/data-model.md §7: the sources of the triple (?s ?p ?o).
+SOURCES_OF_A_TRIPLE = """
+  { ?node rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }
+  UNION { BIND(?s AS ?node) FILTER NOT EXISTS { ?other rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o } }
+  ?node prov:wasDerivedFrom ?source ."""
+CURATED = f"FILTER(?g IN (<{BASE}graph/ptce>, <{BASE}graph/calls>))"
+
+
+def test_every_curated_triple_has_its_sources_by_one_pattern(store):
+    """Every triple of graph/ptce and graph/calls finds its sources by the documented pattern, except
+    the summaries (dcterms:source on a PTCE: every source of its file) and the sources' own titles."""
+    total = count(store, f"GRAPH ?g {{ ?s ?p ?o }} {CURATED} BIND(CONCAT(STR(?s), STR(?p), STR(?o)) AS ?x)")
+    unsourced = store.query(PREFIXES + f"""SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {CURATED}
+        FILTER(?p != dcterms:source) FILTER NOT EXISTS {{ ?any prov:wasDerivedFrom ?s }}
+        FILTER NOT EXISTS {{ GRAPH ?g {{ {SOURCES_OF_A_TRIPLE} }} }} }} LIMIT 5""", use_default_graph_as_union=True)
+    assert total > 10_000 and not list(unsourced)
+
+
+def test_no_provenance_node_describes_a_triple_that_is_not_asserted(store):
+    """A statement node describes exactly one triple, asserted in its graph; a value that is not
+    asserted (a dated value other than the preferred one, bounds) is never on a statement node."""
+    assert count(store, f"""GRAPH ?g {{ ?x rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }} {CURATED}
+        FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }}""") == 0
+    assert count(store, "?x rdf:subject ?s FILTER NOT EXISTS { ?x rdf:predicate ?p ; rdf:object ?o }") == 0
+    assert count(store, "?x rdf:object ?a , ?b FILTER(?a != ?b)") == 0
+    assert count(store, "?x rdf:predicate ?a , ?b FILTER(?a != ?b)") == 0
+    assert count(store, "?x a ptce:ValeurDatee FILTER NOT EXISTS { ?x ptce:preferred true } ?x rdf:subject ?s") == 0
+    assert count(store, "?x ptce:preferred true ; rdf:value ?v FILTER NOT EXISTS { ?x rdf:object ?v }") == 0
+
+
+def _dated(store, subject: str, predicate: str) -> dict:
+    rows = store.query(PREFIXES + f"""SELECT ?v ?date ?preferred WHERE {{ ?x ptce:valueOf <{subject}> ;
+        ptce:property {predicate} ; rdf:value ?v . OPTIONAL {{ ?x dcterms:date ?date }}
+        OPTIONAL {{ ?x ptce:preferred ?preferred }} }}""", use_default_graph_as_union=True)
+    return {row["v"].value: (row["date"].value if row["date"] else None, row["preferred"] is not None) for row in rows}
+
+
+def _direct(store, subject: str, predicate: str) -> set:
+    rows = store.query(PREFIXES + f"SELECT ?v WHERE {{ <{subject}> {predicate} ?v }}", use_default_graph_as_union=True)
+    return {row["v"].value for row in rows}
+
+
+def test_member_counts_are_a_series_of_dated_values_with_one_preferred(store):
+    """Culture et Coopération: 11 (Dec 2013), 15 (2010), 16 (undated) are a series, not a conflict;
+    the direct triple holds the most recent dated one, every value stays with its date and sources."""
+    ptce = f"{BASE}id/ptce/culture-et-cooperation"
+    assert _dated(store, ptce, "ptce:memberCount") == {"11": ("2013-12", True), "15": ("2010", False), "16": (None, False)}
+    assert _direct(store, ptce, "ptce:memberCount") == {"11"}
+    assert count(store, f"<{ptce}> ptce:conflictNote ?x") == 0
+    # every PTCE: one dated value per statement, at most one direct value per property
+    for data in (yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "data" / "ptce").glob("*.yaml"))):
+        node = f"{BASE}id/ptce/{data['slug']}"
+        for key, predicate in (("members_count", "ptce:memberCount"), ("fte", "ptce:fte")):
+            statements = data.get(key) or []
+            assert count(store, f"?x ptce:valueOf <{node}> ; ptce:property {predicate}") == len(statements), (node, key)
+            assert len(_direct(store, node, predicate)) == (1 if any("value" in s for s in statements) else 0), (node, key)
+    # two undated values that differ are a disagreement, said so
+    assert count(store, f"<{BASE}id/ptce/ptce-du-haut-doubs> ptce:conflictNote ?x FILTER(CONTAINS(?x, 'members_count'))") == 2  # fr, en
+
+
+def test_the_ptce_dates_apart_from_its_carriers(store):
+    """"2005" (the structures cooperate) is the PTCE's creation; "2010-10" is the carrier association's."""
+    ptce, carrier = f"{BASE}id/ptce/culture-et-cooperation", f"{BASE}id/organisation/culture-et-cooperation"
+    assert _direct(store, ptce, "ptce:creationDate") == {"2005"}
+    assert _direct(store, carrier, "ptce:creationDate") == {"2010-10"}
+    assert _dated(store, carrier, "ptce:creationDate") == {"2010-10": (None, True)}
+    # Pôle Sud Archer: the association (1987) and the SAS (2007) are its two carriers' dates
+    assert _direct(store, f"{BASE}id/ptce/pole-sud-archer", "ptce:creationDate") == {"2007-04"}
+    assert _direct(store, f"{BASE}id/organisation/archer", "ptce:creationDate") == {"1987"}
+    assert _direct(store, f"{BASE}id/organisation/groupe-archer", "ptce:creationDate") == {"2007"}
+    assert count(store, "?x a ptce:PTCE ; ptce:conflictNote ?n FILTER(CONTAINS(?n, 'created'))") == 0
+
+
+def test_a_date_given_at_two_precisions_is_no_conflict(store):
+    call = f"{BASE}id/appel/aap-2013"
+    assert _dated(store, call, "ptce:launchDate") == {"2013-07": (None, True), "2013": (None, False)}
+    assert _direct(store, call, "ptce:launchDate") == {"2013-07"}
+    assert count(store, f"<{call}> ptce:conflictNote ?x FILTER(CONTAINS(?x, 'launched'))") == 0
+    assert count(store, f"<{call}> ptce:conflictNote ?x FILTER(CONTAINS(?x, '180 ; 182 ; 183'))") == 2
 
 
 def test_a_real_ptce_down_to_its_region(store):

@@ -15,6 +15,7 @@ import zlib
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, REMOTE, Server, ptcekb
@@ -36,7 +37,9 @@ def assert_alive(url: str) -> None:
     assert httpx.get(url + "/healthz", timeout=30).status_code == 200
 
 
-GUARDED_ENV = {"PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2", "PTCEKB_VALIDATION_TIMEOUT": "5"}
+# an answer byte cap of 1M: a capped answer is cheap to make (the default is 32M)
+GUARDED_ENV = {"PTCEKB_QUERY_TIMEOUT": "2", "PTCEKB_BODY_TIMEOUT": "2", "PTCEKB_VALIDATION_TIMEOUT": "5",
+               "PTCEKB_ANSWER_BYTES": "1M"}
 
 
 @pytest.fixture(scope="module")
@@ -422,3 +425,155 @@ def test_a_validation_past_its_time_limit_is_504_and_the_next_one_is_answered(gu
 def test_server_survived_everything(http, server):
     assert_alive(server.url)
     assert server.process.poll() is None
+
+
+# --------------------------------------------------------------------------------------------
+# The findings of a hostile-client pass: answers and reports bounded in size, made off the event loop
+
+
+class Health:
+    """/healthz sampled in a thread while an attack runs: every sample must be answered (200)."""
+
+    def __init__(self, url: str):
+        import threading
+        self.url, self.statuses, self.stop = url, [], threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self.stop.is_set():
+                try:
+                    self.statuses.append(client.get(self.url + "/healthz").status_code)
+                except httpx.HTTPError as exc:
+                    self.statuses.append(repr(exc))
+                self.stop.wait(0.1)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(60)
+        assert self.statuses and all(s == 200 for s in self.statuses), self.statuses
+
+
+def _long_iris(rows: int, doublings: int) -> str:
+    binds = 'BIND("a" AS ?s0) ' + " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(doublings))
+    return ("SELECT ?u WHERE { { SELECT ?c WHERE { ?c a <http://rdf.insee.fr/def/geo#Commune> } LIMIT %d } " % rows
+            + binds + f' BIND(IRI(CONCAT("http://x/", STRUUID(), ?s{doublings})) AS ?u) }}')
+
+
+def test_an_answer_past_the_byte_cap_is_cut_and_its_page_bounded(guarded):
+    """100 rows of 65,536-character IRIs (6.5 MB) under a 1M cap: the rows that fit, marked as cut, and
+    the HTML page (built in a thread) shortens them; /healthz answers meanwhile."""
+    query = _long_iris(100, 16)
+    with Health(str(guarded.base_url)):
+        answer = guarded.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+        page = guarded.post("/sparql?format=html", data={"query": query}, headers={"Accept": "text/html"})
+    assert answer.status_code == 200 and answer.headers["x-ptcekb-truncated"] == "true"
+    assert len(answer.content) <= (1 << 20) + 4096
+    document = answer.json()
+    assert document["truncated"] is True and "byte cap" in document["note"]
+    assert 1 <= len(document["results"]["bindings"]) < 100
+    assert page.status_code == 200 and len(page.content) < 400_000, len(page.content)
+    assert "x" * 5000 not in page.text  # long terms are shortened in the table
+    one_row_too_big = guarded.post("/sparql", data={"query": _long_iris(1, 21)},
+                                   headers={"Accept": "application/sparql-results+json"})
+    assert one_row_too_big.status_code == 507 and "byte cap" in one_row_too_big.text
+
+
+def test_only_http_iris_are_links_in_sparql_results(http):
+    query = 'SELECT ?s WHERE { VALUES ?s { <javascript:alert(1)> <data:text/html,x> <https://example.org/a> } }'
+    page = http.get("/sparql", params={"query": query, "format": "html"}, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'href="javascript' not in page.text and 'href="data:' not in page.text
+    assert 'href="https://example.org/a"' in page.text
+
+
+def _post_csv(client, body: bytes, accept: str = "text/html"):
+    return client.post("/validate", files=[("file", ("ptce.csv", body, "text/csv"))], headers={"Accept": accept},
+                       timeout=120)
+
+
+def test_a_report_of_many_rejected_rows_lists_200_and_counts_the_others(http):
+    with Health(str(http.base_url)):
+        response = _post_csv(http, b"id,nom\n" + b"x\n" * 5000)
+    assert response.status_code == 200
+    assert response.text.count('<tr class="violation">') <= 210
+    assert "4800 autres lignes refusées (5000 en tout)" in response.text
+    assert len(response.content) < 200_000, len(response.content)
+
+
+def test_unknown_codes_of_a_cell_are_one_problem_quoting_the_code_list_once(http):
+    response = _post_csv(http, b"id,nom,secteurs\np1,Mon PTCE," + b";".join(b"x%d" % i for i in range(3000)) + b"\n")
+    assert response.status_code == 200
+    assert "3000 codes inconnus" in response.text and "et 2990 autres" in response.text
+    assert len(response.content) < 60_000, len(response.content)
+
+
+def test_a_header_of_too_many_columns_is_refused_with_a_reason(http):
+    with Health(str(http.base_url)):
+        response = _post_csv(http, b"id,nom," + b",".join([b"a"] * 60_000) + b"\n")
+    assert response.status_code == 200 and "60002 colonnes, 200 au plus" in response.text
+    assert len(response.content) < 60_000
+    assert _post_csv(http, (ROOT / "examples/template/ptce.csv").read_bytes()).status_code == 200
+
+
+@pytest.mark.parametrize("method, name", [(12, "bzip2"), (14, "LZMA")])
+def test_zip_members_compressed_otherwise_than_deflate_are_refused(http, method, name):
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("ptce.csv", b"id,nom\n" + b"a" * (1 << 20))
+    response = http.post("/validate", files=[("file", ("gabarit.zip", buffer.getvalue(), "application/zip"))])
+    assert_clear_4xx(response, 415)
+    assert name in response.text and "deflate" in response.text
+
+
+def test_a_template_without_ptce_does_not_conform_in_rdf(http):
+    response = _post_csv(http, b"id,nom\nNOT A SLUG,x\n", accept="text/turtle")
+    assert response.status_code == 200
+    graph = ox.parse(response.content, format=ox.RdfFormat.TURTLE)
+    conforms = [t.object.value for t in graph if t.predicate.value == "http://www.w3.org/ns/shacl#conforms"]
+    assert conforms == ["false"], response.text
+    assert "No PTCE" in response.text
+
+
+def _chunked_multipart(url: str, parts: list[tuple[str, bytes]], megabytes: int) -> bytes:
+    """A multipart body sent chunked (no Content-Length), each part ``megabytes`` long; the status line."""
+    boundary = "b0undary"
+    with socket.create_connection((httpx.URL(url).host, httpx.URL(url).port), timeout=60) as sock:
+        sock.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: "
+                     b"multipart/form-data; boundary=" + boundary.encode() + b"\r\n\r\n")
+        blob = b"a" * (1 << 20)
+        try:
+            for disposition, _ in parts:
+                head = f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n".encode()
+                sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+                for _ in range(megabytes):
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(blob), blob))
+            end = f"\r\n--{boundary}--\r\n".encode()
+            sock.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(end), end))
+        except OSError:  # the server answered and closed before the end: what is tested
+            pass
+        answer = b""
+        while True:  # the status line, the headers and the one-line message
+            head, _, body = answer.partition(b"\r\n\r\n")
+            if _ and b"\n" in body:
+                return answer
+            data = sock.recv(65536)
+            if not data:
+                return answer
+            answer += data
+
+
+def test_a_chunked_multipart_upload_is_stopped_at_the_limit(http, server):
+    files = [(f'name="file"; filename="f{i}.csv"', b"") for i in range(3)]
+    with Health(server.url):
+        answer = _chunked_multipart(server.url, files, 6)  # 18 MB, no Content-Length
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    fields = _chunked_multipart(server.url, [('name="note"', b"")], 1)  # a 1 MB field that is no file
+    assert fields.startswith(b"HTTP/1.1 400"), fields[:300]
+    assert "dépasse 4 Ko".encode() in fields

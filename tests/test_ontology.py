@@ -132,3 +132,27 @@ def test_term_labels_snapshot_is_what_the_vocabularies_publish(built_store, tmp_
     assert target.read_text(encoding="utf-8") == term_labels.SNAPSHOT.read_text(encoding="utf-8")
     assert '<http://rdf.insee.fr/def/geo#subdivisionDe> <http://www.w3.org/2000/01/rdf-schema#label> "subdivision de"@fr .' \
         in target.read_text(encoding="utf-8")
+
+
+def test_every_term_a_page_shows_has_a_label_in_french_and_in_english(built_store):
+    """Issue 20: French pages in French, English pages in English. The reused terms a page can show
+    (used in the store, pointed to by the schema, or in VoID and the service description) all have a
+    label in both languages: published by their vocabulary, or given by ontology/term-labels-local.ttl."""
+    from ptcekb.ingest import term_labels
+
+    store = ox.Store.read_only(str(built_store.resolve()))
+    missing = term_labels.missing_labels(store, term_labels.used_terms(store))
+    assert not missing, f"add labels to {term_labels.LOCAL.name}: {missing}"
+
+
+def test_local_labels_only_add_languages_the_vocabularies_do_not_publish():
+    """term-labels-local.ttl never overrides a published label: each of its (term, language) pairs is
+    absent from the snapshot of what the vocabularies publish; and every line has a language tag."""
+    from ptcekb.ingest import term_labels
+
+    published = {(q.subject.value, q.object.language) for q in ox.parse(path=str(term_labels.SNAPSHOT))}
+    local = list(ox.parse(path=str(term_labels.LOCAL)))
+    assert local
+    for quad in local:
+        assert quad.predicate.value == str(RDFS.label) and quad.object.language in ("fr", "en"), quad
+        assert (quad.subject.value, quad.object.language) not in published, quad

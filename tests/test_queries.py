@@ -3,6 +3,7 @@ the answer the curated sources imply (computed here independently from the YAML 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -37,6 +38,62 @@ def test_each_query_states_its_question_in_both_languages_and_parses(path: Path)
     assert lines[0].startswith("# FR: ") and lines[0].endswith("?"), lines[0]
     assert lines[1].startswith("# EN: ") and lines[1].endswith("?"), lines[1]
     ox.Store().query(path.read_text(encoding="utf-8"))  # raises SyntaxError if invalid
+
+
+# -- complete answers: every column filled, except those a question leaves empty by design --------
+
+# Columns a question may leave empty by design: each query says so in its comment, in a line
+# "# Optional columns: ?a ?b (why)"; every other column must be filled on every row.
+OPTIONAL_COLUMNS = {
+    "appels-a-projets.rq": {"lancement", "budget"},
+    "etp-par-ptce.rq": {"etpTotal", "etpAnimation"},
+    "mix-de-financement.rq": {"annee", "total", "partTotale"},
+    "sources-des-affirmations.rq": {"confidence"},
+    "sources-d-un-fait.rq": {"confiance", "note"},
+}
+# Questions no curated source answers yet (SIRENE establishments, the characterisation grid's
+# strategy and resources): asked on the template's fictional example (fixture ``example``) instead.
+ANSWERED_BY_OTHER_SOURCES = {"ess-du-territoire-non-membres.rq", "mix-de-financement.rq", "ptce-cooperation-rd.rq"}
+
+
+def declared_optional(path: Path) -> set[str]:
+    text = re.sub(r"\n# (?!FR: |EN: |Optional columns: )", " ", path.read_text(encoding="utf-8"))  # join continued lines
+    found = re.search(r"^# Optional columns: ((?:\?\w+ ?)+)", text, re.MULTILINE)
+    return set(found.group(1).replace("?", "").split()) if found else set()
+
+
+@pytest.mark.parametrize("path", sorted(QUERIES.glob("*.rq")), ids=lambda p: p.name)
+def test_every_column_of_every_answer_is_filled(path: Path, store, example):
+    assert declared_optional(path) == OPTIONAL_COLUMNS.get(path.name, set()), "the query's comment and this test disagree"
+    curated_rows, example_rows = run(store, path.name), run(example, path.name)
+    rows = example_rows if path.name in ANSWERED_BY_OTHER_SOURCES else curated_rows
+    assert rows, "no answer"
+    columns = list(rows[0])
+    for column in columns:
+        filled = [row for row in curated_rows + example_rows if row[column] not in (None, "")]
+        if column in OPTIONAL_COLUMNS.get(path.name, set()):
+            assert filled, f"?{column} is empty on every row"
+        else:
+            assert len(filled) == len(curated_rows) + len(example_rows), f"?{column} is empty on some rows"
+
+
+def test_carriers_by_actor_type_with_their_names(store):
+    """Every curated carrier: its type follows from the legal form its sources state (association and
+    cooperatives: ESS by statute) or says it is not documented; its name, or a label saying it is not given."""
+    ess_by_statute = {"association", "cooperative", "scic", "scop"}
+    expected = set()
+    for ptce in curated():
+        for carrier in ptce.get("carrier", []):
+            form = carrier.get("legal_form")
+            kind = ("entreprise de l'ESS par son statut" if form in ess_by_statute
+                    else "collectivité territoriale ou groupement" if form == "collectivite"
+                    else "type non documenté par les sources")
+            name = carrier.get("name") or f"structure porteuse de {ptce['name'][0]['value']} (nom non donné par les sources)"
+            expected.add((BASE + "id/ptce/" + ptce["slug"], kind, name))
+    answer = run(store, "membres-par-type-et-role.rq")
+    assert {(row["ptce"], row["type"], row["nom"]) for row in answer} == expected
+    assert {row["role"] for row in answer} == {"structure porteuse"}
+    assert len(answer) == sum(len(p.get("carrier", [])) for p in curated())
 
 
 def test_at_least_ten_competency_questions():
@@ -92,6 +149,14 @@ def test_statements_carry_their_sources(store):
     assert names == {data["name"][0]["value"]}
 
 
+def test_the_sources_of_one_fact(store):
+    """The lauréat of 2013: the sources of the PTCE file's calls statement (on the selection)."""
+    data = yaml.safe_load((ROOT / "data" / "ptce" / "culture-et-cooperation.yaml").read_text(encoding="utf-8"))
+    (statement,) = [c for c in data["calls"] if c["call"] == "aap-2013"]
+    expected = {data["sources"][k]["url"] for k in statement["sources"]}
+    assert {row["source"] for row in run(store, "sources-d-un-fait.rq")} == expected
+
+
 def test_disagreements_stay_visible(store):
     notes = {row["note"] for row in run(store, "divergences-entre-sources.rq")}
     assert any("180 ; 182 ; 183" in note for note in notes), notes
@@ -101,6 +166,7 @@ def test_calls_with_known_laureats(store):
     calls = yaml.safe_load((ROOT / "data" / "calls.yaml").read_text(encoding="utf-8"))["calls"]
     known = Counter(c["call"] for p in curated() for c in p.get("calls", []))
     answer = run(store, "appels-a-projets.rq")
+    assert len(answer) == len(calls)  # one row per call: one preferred value of each property
     assert {row["appel"].rsplit("/", 1)[-1] for row in answer} == {c["slug"] for c in calls}
     for row in answer:
         assert int(row["laureatsConnus"]) == known[row["appel"].rsplit("/", 1)[-1]]

@@ -71,9 +71,9 @@ def test_description_holds_hash_nodes_labels_and_incoming_links(http):
     # the département it points to is named, so a client shows "Aude" without another request
     assert (rdflib.URIRef(BASE + "id/departement/11"), rdflib.RDFS.label, rdflib.Literal("Aude", lang="fr")) in graph \
         or any(str(o) == "Aude" for o in graph.objects(rdflib.URIRef(BASE + "id/departement/11")))
-    # the reified statements about the PTCE (incoming rdf:subject links) come with their sources
+    # the statement nodes about the PTCE (incoming rdf:subject links) come with their sources
     statements = set(graph.subjects(rdflib.RDF.subject, rdflib.URIRef(PTCE_IRI)))
-    assert statements and all(graph.value(s, rdflib.URIRef("http://purl.org/dc/terms/source")) for s in statements)
+    assert statements and all(graph.value(s, rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")) for s in statements)
     # incoming links from other documents: the call it won points back to it through its selection
     commune = rdflib.Graph().parse(data=http.get("/id/commune/11206.ttl").text, format="turtle")
     assert (rdflib.URIRef(PTCE_IRI), rdflib.URIRef(BASE + "def#commune"), rdflib.URIRef(BASE + "id/commune/11206")) in commune
@@ -180,6 +180,11 @@ def test_territory_page_shows_hierarchy_and_ptces(http):
     page = http.get("/id/commune/11206").text
     assert 'href="/id/departement/11"' in page and 'href="/id/region/76"' in page  # its hierarchy
     assert 'href="/id/ptce/3-eva"' in page  # the PTCE located there
+    # its seat: the same territory, not one its territory contains (the branch used to be always empty)
+    same = re.search(r'<section id="ptce-same">(.*?)</section>', page, re.DOTALL)
+    assert same and 'href="/id/ptce/3-eva"' in same.group(1)
+    montaigu = re.search(r'<section id="ptce-same">(.*?)</section>', http.get("/id/commune/85146").text, re.DOTALL)
+    assert montaigu and 'href="/id/ptce/ptce-culture-a-montaigu"' in montaigu.group(1)
     departement = http.get("/id/departement/11").text
     assert 'href="/id/ptce/3-eva"' in departement and 'href="/id/commune/11206"' not in departement.split("<details")[0] \
         or "Comprend" in departement

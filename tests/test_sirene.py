@@ -11,6 +11,7 @@ import csv
 import fcntl
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -22,7 +23,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT, ptcekb
+import httpx
+
+from conftest import ROOT, Server, ptcekb
 from ptcekb.config import Settings
 from ptcekb.store import clone_build
 
@@ -204,6 +207,131 @@ def test_real_35_column_sample_replaces_the_graph(kb):
     assert members(kb)[ORG + "046620266"]["statut"] == "linked"
 
 
+# -- the same real rows in every layout: the same triples, the other graphs untouched -----------------
+
+EXPECTED = FIXTURES / "expected" / "sirene-real-samples.nt"
+
+
+def header_of(path: Path) -> list[str]:
+    return next(csv.reader(io.StringIO(path.read_text(encoding="utf-8").split("\n", 1)[0])))
+
+
+def real_rows_in_layout(columns: int, path: Path) -> Path:
+    """The 526 real rows of the 33-column sample re-written, by column name, in an INSEE layout
+    (33, 34 or 35 columns; the 34 and 35 headers are INSEE's, from the fixtures)."""
+    header = {33: header_of(UNITS_33), 34: header_of(UNITS_34), 35: header_of(UNITS_35)}[columns]
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, header, restval="", extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in csv_rows(UNITS_33):
+            if "activitePrincipaleNAF25UniteLegale" in header:  # filled as INSEE does; never written
+                row["activitePrincipaleNAF25UniteLegale"] = row["activitePrincipaleUniteLegale"][:5] + "Y"
+            writer.writerow(row)
+    return path
+
+
+def sorted_ntriples(store: Path, graph: str) -> list[str]:
+    text = open_store(store).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)).decode("utf-8")
+    return sorted(text.splitlines())
+
+
+def other_graphs(store: Path) -> ox.Dataset:
+    """Every graph but SIRENE and meta, canonicalized (blank nodes relabelled the same way)."""
+    dataset = ox.Dataset(q for q in open_store(store)
+                         if q.graph_name not in (ox.NamedNode(SIRENE), ox.NamedNode(BASE + "graph/meta")))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return dataset
+
+
+@pytest.mark.parametrize("columns", [33, 34, 35])
+def test_the_same_real_rows_give_the_same_triples_in_every_layout(kb, tmp_path, columns):
+    """The graph of the real rows is the one recorded before the reading was changed (issue 23), in
+    every layout; consecutive runs start from the base saved by the previous one (``Base``), and the
+    other graphs stay what they were."""
+    before = other_graphs(kb)
+    result = ingest(kb, real_rows_in_layout(columns, tmp_path / "StockUniteLegale_utf8.csv"), ESTABLISHMENTS)
+    assert result.returncode == 0, result.stderr
+    assert sorted_ntriples(kb, SIRENE) == EXPECTED.read_text(encoding="utf-8").splitlines()
+    assert other_graphs(kb) == before
+    derived = kb.with_name(kb.name + ".sirene")
+    assert json.loads((derived / "sirene.base.json").read_text())["build"] == os.readlink(kb).rsplit("/", 1)[1]
+    report = json.loads((derived / "sirene.json").read_text())
+    assert report["inputs"][0]["columns"] == columns
+    store = open_store(kb)
+    (row,) = store.query(f"SELECT ?n WHERE {{ GRAPH <{BASE}graph/meta> {{ <{SIRENE}> <http://rdfs.org/ns/void#triples> ?n }} }}")
+    assert int(row["n"].value) == len(EXPECTED.read_text(encoding="utf-8").splitlines())
+
+
+def test_the_base_is_used_only_for_the_build_it_went_into(tmp_path):
+    from ptcekb.publish import Base
+
+    base = Base(tmp_path, "sirene")
+    assert not base.usable_for(tmp_path / "20260101T000000.000000-1")
+    store = ox.Store(str(tmp_path / "build"))
+    store.add(ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"),
+                      ox.NamedNode("http://example.org/g")))
+    base.save(store)
+    assert not base.usable_for(tmp_path / "20260101T000000.000000-1"), "not before the build is published"
+    base.adopt("20260101T000000.000000-1")
+    assert base.usable_for(tmp_path / "20260101T000000.000000-1")
+    assert not base.usable_for(tmp_path / "20260101T000000.000000-2"), "another build published since (build, /update)"
+    assert len(ox.Store.read_only(str(base.path))) == 1
+
+
+def ingest_on_a_terminal(store: Path, units: Path, establishments: Path) -> str:
+    """Run the ingest with stderr on a pseudo-terminal (not in CI); what it wrote there."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    process = subprocess.Popen([sys.executable, "-m", "ptcekb.cli", "ingest", "sirene", "--store", str(store),
+                                "--unites-legales", str(units), "--etablissements", str(establishments)],
+                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            block = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not block:
+            break
+        output += block
+    os.close(master)
+    assert process.wait(timeout=600) == 0, output.decode("utf-8", "replace")
+    return output.decode("utf-8").replace("\r\n", "\n")
+
+
+def test_progress_on_a_terminal_and_the_same_summary(kb):
+    """On a terminal the ingest shows rows read, kept, rejected and the rate of each file; the
+    summary after it is the one printed without a terminal, and the counts agree with it."""
+    quiet = ingest(kb, UNITS_34, ESTABLISHMENTS_FICTIF)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "rows read" not in quiet.stderr, "silent when stderr is not a terminal"
+    shown = ingest_on_a_terminal(kb, UNITS_34, ESTABLISHMENTS_FICTIF)
+    progress = [part.strip() for line in shown.split("\n") for part in line.split("\r") if "rows read" in part]
+    units = [p for p in progress if p.startswith("legal units:")]
+    sites = [p for p in progress if p.startswith("establishments:")]
+    assert units and sites, shown
+    summary = [line for line in shown.split("\n") if "\r" not in line and "rows read" not in line and line]
+
+    def same(lines: list[str]) -> list[str]:
+        return [re.sub(r" in \d+ s$", "", line) for line in lines]
+
+    assert same(summary) == same(quiet.stderr.splitlines())
+    read = re.search(r"read ([\d,]+) legal units and ([\d,]+) establishments", quiet.stderr)
+    kept = re.search(r"kept ([\d,]+) legal units .* and ([\d,]+) establishments", quiet.stderr)
+    n_units, n_sites = (int(x.replace(",", "")) for x in read.groups())
+    k_units, k_sites = (int(x.replace(",", "")) for x in kept.groups())
+    rejected = sum(int(n.replace(",", "")) for n in re.findall(r"([\d,]+) [a-zA-Z -]+(?:,|$| ->)",
+                                                                 quiet.stderr.split("rejected / rejets: ")[1].split(" -> ")[0]))
+    last_units = re.match(r"legal units: ([\d,]+) rows read, ([\d,]+) kept, ([\d,]+) rejected, [\d,]+ rows/s", units[-1])
+    last_sites = re.match(r"establishments: ([\d,]+) rows read, ([\d,]+) kept, ([\d,]+) rejected, [\d,]+ rows/s", sites[-1])
+    assert last_units and last_sites, (units, sites)
+    assert [int(x.replace(",", "")) for x in last_units.groups()][:2] == [n_units, k_units]
+    assert [int(x.replace(",", "")) for x in last_sites.groups()] == [n_sites, k_sites, rejected]
+
+
 # -- the fictional 34-column rows: privacy, rejects, quoting, coordinates ------------------------------
 
 def test_fictional_34_column_rows_privacy_and_rejects(kb):
@@ -303,6 +431,83 @@ def test_members_per_legal_category_family(combined):
     # 005420120 (5599), 666666664 (1000), 565656568 (5710); unknown: 046620266 (not in this file), the
     # member known by its name only, the SIREN in no file
     assert answer == {"ess-cooperatives": 1, "hors-familles-ess": 4, "categorie-inconnue": 3}
+
+
+# -- territory pages on SIRENE data (issue 20, item 7) ----------------------------------------------
+
+def ess_units_by_commune(store: Path) -> dict[str, set[str]]:
+    """Active ESS units per commune code, read from graph/sirene by triple lookups (not by the page's
+    SPARQL): ESS flag or an ESS class, unit not ceased, establishment not closed."""
+    graph = sirene_graph(store)
+    rdf_type, status = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", PTCE + "administrativeStatus"
+    ess_classes = {PTCE + "EntrepriseESS", PTCE + "EntrepriseESSDeStatut", PTCE + "SocieteCommercialeESS"}
+    states = "https://w3id.org/ptce/concept/etats-administratifs/"
+    found: dict[str, set[str]] = {}
+    for unit in {s for s in subjects(graph) if s.startswith(ORG) and "#" not in s}:
+        if not (objects(graph, unit, PTCE + "essFlag") == {"true"} or objects(graph, unit, rdf_type) & ess_classes):
+            continue
+        if states + "C" in objects(graph, unit, status):
+            continue
+        for site in objects(graph, unit, "http://www.w3.org/ns/org#hasSite"):
+            if states + "F" not in objects(graph, site, status):
+                for commune in objects(graph, site, PTCE + "commune"):
+                    found.setdefault(commune.rsplit("/", 1)[1], set()).add(unit[len(ORG):])
+    return found
+
+
+def section(page: str, name: str) -> str:
+    found = re.search(f'<section id="{name}">(.*?)</section>', page, re.DOTALL)
+    return found.group(1) if found else ""
+
+
+def test_territory_pages_list_ess_establishments_and_ptces_by_relation(combined):
+    """A commune, its EPCI, its département and its région list the ESS enterprises established in
+    them (the real sample rows with the fictional ones: the real ESS units have no establishment in
+    the sample); a PTCE shows on the pages of its own, containing and contained territories."""
+    from ptcekb.ingest.cog import load_snapshot
+
+    cog = load_snapshot(ROOT / "data" / "reference" / "cog-2026.json.gz")
+    communes = {c["code"]: c for c in cog["communes"] if c["type"] == "commune-actuelle"}
+    epci_of = {member: e["code"] for e in cog["epci"] for member in e["membres"]}
+    by_commune = ess_units_by_commune(combined)
+    assert by_commune.get("26108"), "the fixture has ESS establishments in Crest"
+    expected = {"commune/26108": by_commune["26108"]}
+    for path, belongs in ((f"epci/{epci_of['26108']}", lambda code: epci_of.get(code) == epci_of["26108"]),
+                          ("departement/26", lambda code: communes[code]["departement"] == "26"),
+                          ("region/84", lambda code: communes[code]["region"] == "84"),
+                          ("region/32", lambda code: communes[code]["region"] == "32")):
+        expected[path] = {unit for code, units in by_commune.items() if belongs(code) for unit in units}
+    assert expected["region/84"] >= expected["departement/26"] >= expected[f"epci/{epci_of['26108']}"] >= expected["commune/26108"]
+    assert expected["region/32"], "Abbeville (80001): an ESS establishment outside the Drôme"
+
+    server = Server(combined)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            pages = {path: http.get(f"/id/{path}", params={"lang": "fr"}) for path in expected}
+            pages["commune/26281"] = http.get("/id/commune/26281")
+        assert all(page.status_code == 200 for page in pages.values())
+        for path, units in expected.items():
+            listed = set(re.findall(r'href="/id/organisation/(\d{9})"', section(pages[path].text, "ess-here")))
+            assert listed == units, path
+            assert 'id="sections-missing"' not in pages[path].text, path
+
+        # the fictional PTCE's territory is the Drôme: its own page, the pages it contains, the région containing it
+        fictional = "pole-fictif"
+        relation = {path: [name for name in ("same", "contains", "within") if fictional in section(page.text, f"ptce-{name}")]
+                    for path, page in pages.items()}
+        assert relation["departement/26"] == ["same"]
+        assert relation["commune/26108"] == relation[f"epci/{epci_of['26108']}"] == relation["commune/26281"] == ["contains"]
+        assert relation["region/84"] == ["within"]
+        assert relation["region/32"] == []
+        # Pôle Sud (curated): seated in Romans-sur-Isère (26281), its sources name the région 84
+        archer = 'href="/id/ptce/pole-sud-archer"'
+        assert archer in section(pages["commune/26281"].text, "ptce-same")
+        assert archer in section(pages["departement/26"].text, "ptce-within")
+        assert archer in section(pages["region/84"].text, "ptce-same")
+        assert archer not in pages["commune/26108"].text, "a named région is a place, not a territory containing Crest"
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output()
 
 
 # -- atomicity and carry-over -----------------------------------------------------------------------

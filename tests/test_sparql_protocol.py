@@ -478,10 +478,32 @@ def test_query_page_for_browsers(http):
     assert "igeo:Region" in example.text
     results = http.post("/sparql", data={"query": "SELECT ?r ?nom WHERE { ?r a igeo:Region ; igeo:codeINSEE \"11\" ; igeo:nom ?nom }",
                                          "format": "html"})
-    assert results.status_code == 200 and "<table>" in results.text and "Île-de-France" in results.text
+    assert results.status_code == 200 and '<table class="results">' in results.text and "Île-de-France" in results.text
     assert 'href="/id/region/11"' in results.text
+    # the région's IRI by its label, the IRI beside it; the name's language as a badge, not "@fr"
+    assert '<a href="/id/region/11">Île-de-France</a><code class="iri">&lt;https://w3id.org/ptce/id/region/11&gt;</code>' \
+        in results.text
+    assert '<span lang="fr">Île-de-France</span> <span class="badge lang">fr</span>' in results.text
+    assert "Île-de-France@fr" not in results.text
     error = http.post("/sparql", data={"query": "SELECT ?x WHERE {", "format": "html"})
     assert error.status_code == 400 and "syntax" in error.text and "<form" in error.text
+
+
+@pytest.mark.parametrize("path", ["/.well-known/void", "/sparql/description"])
+def test_void_and_service_description_are_pages_for_browsers_and_rdf_for_rdf_clients(http, path):
+    """Issue 20: a browser gets a page with labels in its language; RDF clients, and */*, get RDF."""
+    for lang, words in (("fr", ("nombre de triplets", "a pour sous-ensemble") if "void" in path else ("langage pris en charge", "format de résultat")),
+                        ("en", ("number of triples", "has subset") if "void" in path else ("supported language", "result format"))):
+        page = http.get(path, params={"lang": lang}, headers={"Accept": BROWSER})
+        assert page.status_code == 200 and media(page) == "text/html", page.text[:200]
+        assert page.headers["content-language"] == lang and f'<html lang="{lang}">' in page.text
+        assert all(f">{word}</a>" in page.text for word in words), words
+        assert "_:" not in page.text and "@prefix" not in page.text
+    for accept in ("text/turtle", "*/*", None):
+        response = http.get(path, headers={"Accept": accept} if accept else {})
+        assert response.status_code == 200 and media(response) == "text/turtle"
+    assert media(http.get(path, params={"format": "jsonld"}, headers={"Accept": BROWSER})) == "application/ld+json"
+    assert http.get(path, headers={"Accept": "image/png"}).status_code == 406
 
 
 def _void(http) -> ox.Store:
@@ -763,8 +785,8 @@ def test_delete_where_shorthand_becomes_its_long_form(delete_where):
     rewritten = apply_dataset(update, [G1], [])
     assert f"USING <{G1}> WHERE {{ ?s <http://example.org/p> ?o }}" in rewritten
     store = _engine_store()
-    store.update(f"INSERT DATA {{ <http://example.org/a> <http://example.org/p> 1 . "
-                 f"<http://example.org/b> <http://example.org/p> 2 }}")  # into the real default graph
+    store.update("INSERT DATA { <http://example.org/a> <http://example.org/p> 1 . "
+                 "<http://example.org/b> <http://example.org/p> 2 }")  # into the real default graph
     store.update(rewritten)  # deletes from the default graph what matches in g1: only the a triple
     remaining = {(q.subject.value, q.graph_name) for q in store.quads_for_pattern(None, None, None)}
     assert ("http://example.org/a", ox.DefaultGraph()) not in remaining

@@ -4,6 +4,7 @@ unreadable input exits 2, and the HTTP service gives the same findings."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -225,14 +226,14 @@ def test_facts_that_go_against_an_element_read_as_contradicted(built_store):
     memory.load(f"""
 @prefix ptce: <https://w3id.org/ptce/def#> . @prefix org: <http://www.w3.org/ns/org#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> . @prefix prov: <http://www.w3.org/ns/prov#> .
 <{base}id/ptce/fictif> a ptce:PTCE, ptce:ReseauOuRegroupement ; skos:prefLabel "Pôle fictif"@fr ;
     ptce:territory <{base}id/commune/26108> ; org:hasMember <{base}id/organisation/a-fictive>, <{base}id/organisation/b-fictive> .
 <{base}id/organisation/a-fictive> a ptce:EntrepriseESS ; skos:prefLabel "Association fictive A"@fr ;
     ptce:commune <{base}id/commune/75056> .
 <{base}id/organisation/b-fictive> a ptce:EntrepriseESS ; skos:prefLabel "Coopérative fictive B"@fr .
-<{base}id/organisation/a-fictive#s> a rdf:Statement ; rdf:subject <{base}id/organisation/a-fictive> ;
-    rdf:predicate ptce:commune ; rdf:object <{base}id/commune/75056> ; dcterms:source <{fictional}> .
+<{base}id/organisation/a-fictive#s> rdf:subject <{base}id/organisation/a-fictive> ;
+    rdf:predicate ptce:commune ; rdf:object <{base}id/commune/75056> ; prov:wasDerivedFrom <{fictional}> .
 """.encode(), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(settings.ns.graph("ptce")))
     doc = document_curated(memory, settings, None)[base + "id/ptce/fictif"]
     elements = {e.key: e for e in doc.elements}
@@ -323,6 +324,65 @@ def test_template_files_are_reported_by_file_line_and_column(http):
     # the refused row, and the law's text linked from every finding
     assert "membres.csv</td><td>7</td><td>role</td>" in page and "chercheur" in page
     assert page.count(f'<a class="law" href="{LAW}"') == page.count("<tr class=") - page.count("membres.csv</td><td>")
+
+
+def refused_rows(files):
+    """The example template with rows and a header the template refuses, one reason of each kind:
+    membres.csv gets an impossible date (line 4), a SIREN with a wrong check digit (5), an empty
+    name (6), an unknown role (7), a row of 12 fields (8) and an unclosed quote (9); lieux.csv an
+    unknown column (its header, line 1)."""
+    out = []
+    for field, (name, content, kind) in files:
+        if name in ("membres.csv", "lieux.csv"):
+            rows = list(csv.reader(content.decode("utf-8").splitlines()))
+            header = rows[0]
+            if name == "membres.csv":
+                rows[3][header.index("debut")] = "2023-13"
+                rows[4][header.index("siren")] = "123456789"
+                rows[5][header.index("nom")] = ""
+                rows[6][header.index("role")] = "chercheur"
+                rows.append(rows[1][:12])
+            else:
+                header[header.index("source")] = "sources"
+            text = io.StringIO()
+            csv.writer(text, lineterminator="\n").writerows(rows)
+            content = (text.getvalue() + ('pole-vallee-exemple,"Mal fermé\n' if name == "membres.csv" else "")).encode()
+        out.append((field, (name, content, kind)))
+    return out
+
+
+# The reasons of refused_rows, as the command line prints them (English) and in French.
+REFUSALS = {
+    "en": ["'2023-13' is not a real date", "SIREN fails the Luhn check", "required value is empty",
+           "unknown code 'chercheur' (code list roles:", "12 fields, but the header has 13 columns",
+           "broken CSV quoting: a quoted field opened on this line is never closed",
+           "header: unknown column(s) sources (known columns:", "the 1 data row(s) of this file were not read"],
+    "fr": ["'2023-13' n'est pas une date réelle", "la clé de contrôle du SIREN est fausse", "valeur obligatoire absente",
+           "code inconnu 'chercheur' (liste roles :", "12 champs, mais l'en-tête a 13 colonnes",
+           "guillemets CSV mal fermés : un champ entre guillemets ouvert sur cette ligne n'est jamais fermé",
+           "en-tête : colonne(s) inconnue(s) sources (colonnes connues :",
+           "1 ligne(s) de données de ce fichier non lue(s)"],
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_refused_rows_are_explained_in_the_pages_language(http, lang):
+    """Issue 20 item 5: the reasons the template refuses a row or a header are in the page's language,
+    none in the other (the command line keeps printing them in English: test_template.py)."""
+    response = http.post(f"/validate?lang={lang}", files=refused_rows(template_files()), headers={"Accept": "text/html"})
+    assert response.status_code == 200, response.text[:300]
+    section = response.text.split('<section class="rejects">')[1].split("</section>")[0]
+    shown = html.unescape(section)
+    other = "en" if lang == "fr" else "fr"
+    for reason in REFUSALS[lang]:
+        assert reason in shown, (reason, shown)
+    for reason in REFUSALS[other]:
+        assert reason not in shown, (reason, shown)
+    cells = [html.unescape(c) for c in re.findall(r"<tr class=\"violation\">(.*?)</tr>", section, re.S)]
+    assert len(cells) == 8, cells  # membres.csv lines 4 to 9, lieux.csv's header (two reasons)
+    if lang == "fr":  # no English word left in a French reason
+        english = re.compile(r"\b(the|is|not|must|unknown|fields|columns?|header|required|empty|quoting)\b")
+        assert not [c for c in cells if english.search(c.rsplit("<td>", 1)[1])], cells
 
 
 def test_a_zip_of_the_template_converts_as_the_command_does(http, built_store):

@@ -36,13 +36,25 @@ def calls(root: Path) -> list[dict]:
     return entries
 
 
-def results_dates(root: Path) -> dict[str, ox.Literal]:
-    """The first stated results date of each call, by slug (the date of its selections)."""
+def results_dates(root: Path, ns=None) -> dict[str, tuple[ox.Literal, list[ox.NamedNode]] | None]:
+    """The preferred results date of each call, by slug, with its sources (the date of its selections)."""
+    data = read_yaml(root / FILE)
+    writer, _ = StatementWriter.for_file(ns, root / FILE, data) if ns is not None else (None, None)
     dates = {}
     for call in calls(root):
-        stated = call.get("results") or []
-        dates[call["slug"]] = date_literal(stated[0]["value"]) if stated else None
+        stated = [s for s in call.get("results") or [] if "value" in s]
+        if not stated:
+            dates[call["slug"]] = None
+            continue
+        best = max(stated, key=lambda s: len(str(s["value"])))  # a results date is given once, or more precisely
+        sources = writer.source_nodes(best, f"{call['slug']}.results") if writer else []
+        dates[call["slug"]] = (date_literal(best["value"]), sources)
     return dates
+
+
+# What a call's value of each field is preferred by: the most confident source, then the most precise.
+SERIES = {"launched", "results", "budget_eur", "grant_eur_min", "grant_eur_max", "laureats_count",
+          "applications_count", "eligible_count"}
 
 
 def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
@@ -50,17 +62,24 @@ def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
     data = read_yaml(path)
     writer, sources = StatementWriter.for_file(ctx.ns, path, data)
     yield from sources
+    yield from writer.complete(_calls(ctx, writer))
+
+
+def _calls(ctx: BuildContext, writer: StatementWriter) -> Iterator[ox.Triple]:
     for call in calls(ctx.root):
         node = iri(ctx.ns.id("appel", call["slug"]))
+        # the call itself and its labels: named as NOTES.md §2 lists the calls
+        yield from writer.describe(node, {"sources": ["domain-notes"]}, f"{call['slug']}.label")
         yield triple(node, TYPE, iri(PTCE.AppelAProjets))
         yield from labels(node, RDFS.label, call.get("label") or {})
         for key, (predicate, convert) in FIELDS.items():
-            statements = call.get(key) or []
-            for index, statement in enumerate(statements):
-                yield from writer.value(node, predicate, convert, statement, f"{call['slug']}.{key}[{index}]")
-            values = sorted({str(s["value"]) for s in statements if "value" in s})
-            if len(values) > 1 and key not in ("funders", "note"):
-                yield from writer.conflict_note(node, key, values)
+            statements = [(s, f"{call['slug']}.{key}[{i}]") for i, s in enumerate(call.get(key) or [])]
+            if key in SERIES:
+                if statements:
+                    yield from writer.values(node, predicate, convert, statements, key)
+                continue
+            for statement, where in statements:
+                yield from writer.value(node, predicate, convert, statement, where)
 
 
 SOURCE = Source(

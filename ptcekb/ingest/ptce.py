@@ -7,13 +7,14 @@ unknown or ambiguous commune is reported (build warnings) and kept out of the gr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator
 
 import pyoxigraph as ox
 
 from ..errors import UserError
-from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, ROV, SKOS, slugify
+from ..namespaces import LICENCE_OUVERTE, DCTERMS, ORG, PTCE, RDFS, ROV, SKOS, slugify
 from ..rdf import TYPE, iri, text, triple
 from . import BuildContext, Source
 from .calls import results_dates
@@ -22,8 +23,11 @@ from .curated import StatementWriter, date_literal, number_literal, read_yaml, w
 
 DIRECTORY = Path("data/ptce")
 ALIASES = Path("data/commune-aliases.yaml")
-# Fields whose several distinct values mean that sources disagree.
-SINGLE_VALUED = ("created", "ended")
+# Dated values (curated.StatementWriter.values): how the preferred value of each field is chosen.
+DATED = {"members_count": (PTCE.memberCount, "latest"), "fte": (PTCE.fte, "latest")}
+# What a created statement dates when it is the carrier's legal entity, not the PTCE: its `what` names
+# a legal form of formes-juridiques (or says "carrier"); the carrier is the one of that legal form.
+LEGAL_FORMS = ("association", "scic", "scop", "sas", "sarl", "sa", "gip", "gie", "fondation", "cooperative", "mutuelle")
 
 
 def files(root: Path) -> list[Path]:
@@ -56,7 +60,7 @@ def commune_aliases(root: Path) -> tuple[CommuneAlias, ...]:
 
 def triples(ctx: BuildContext) -> Iterator[ox.Triple]:
     communes = commune_index(ctx.root, commune_aliases(ctx.root))
-    call_dates = results_dates(ctx.root)
+    call_dates = results_dates(ctx.root, ctx.ns)
     for path in files(ctx.root):
         if path == ctx.root / ALIASES:
             continue
@@ -75,13 +79,16 @@ def _statements(data: dict, key: str, path: Path) -> list[dict]:
 
 
 def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict) -> Iterator[ox.Triple]:
+    """The PTCE of one file: its facts, and the provenance of every one (curated.StatementWriter)."""
+    writer, sources = StatementWriter.for_file(ctx.ns, path, data)
+    yield from sources
+    yield from writer.complete(_facts(ctx, writer, path, data, communes, call_dates))
+
+
+def _facts(ctx: BuildContext, writer: StatementWriter, path: Path, data: dict, communes, call_dates: dict) -> Iterator[ox.Triple]:
     ns = ctx.ns
     node = iri(ns.id("ptce", data["slug"]))
-    writer, sources = StatementWriter.for_file(ns, path, data)
-    yield from sources
-    yield triple(node, TYPE, iri(PTCE.PTCE))
-    for source in writer.sources.values():
-        yield triple(node, DCTERMS.source, source)
+    yield from writer.summary(node)
 
     def each(key: str):
         for index, statement in enumerate(_statements(data, key, path)):
@@ -90,6 +97,7 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
     names = list(each("name"))
     if not names:
         raise UserError(f"{path}: a PTCE needs at least one name statement", exit_code=2)
+    yield from writer.state(node, TYPE, iri(PTCE.PTCE), *names[0])  # named as a PTCE by its first name's sources
     for index, (statement, where) in enumerate(names):
         yield from writer.state(node, SKOS.prefLabel if index == 0 else SKOS.altLabel, text(statement["value"], "fr"), statement, where)
     for statement, where in each("also_known_as"):
@@ -116,20 +124,18 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
     for key, kind in (("departement", "departement"), ("region", "region")):
         for statement, where in each(key):
             yield from writer.state(node, DCTERMS.spatial, iri(ns.id(kind, str(statement["code"]))), statement, where)
-    for key, predicate in (("created", PTCE.creationDate), ("ended", PTCE.endDate)):
-        for statement, where in each(key):
-            yield from writer.value(node, predicate, date_literal, statement, where)
     for statement, where in each("carrier"):
-        yield from _carrier(writer, node, statement, where)
+        yield from _carrier(writer, node, statement, where, names[0][0]["value"])
+    yield from _dates(writer, node, list(each("created")), list(each("ended")))
     for statement, where in each("sectors"):
         yield from writer.state(node, DCTERMS.subject, text(statement["value"], "fr"), statement, where)
     for statement, where in each("calls"):
         if statement.get("call") not in call_dates:
             raise UserError(f"{path}: {where}: unknown call {statement.get('call')!r} (see data/calls.yaml)", exit_code=2)
         yield from _selection(writer, node, statement, where, call_dates[statement["call"]])
-    for key, predicate in (("members_count", PTCE.memberCount), ("fte", PTCE.fte)):
-        for statement, where in each(key):
-            yield from writer.value(node, predicate, number_literal, statement, where)
+    for key, (predicate, prefer) in DATED.items():
+        if statements := list(each(key)):
+            yield from writer.values(node, predicate, number_literal, statements, key, prefer)
     for statement, where in each("website"):
         yield from writer.value(node, PTCE.website, web_iri, statement, where)
     for statement, where in each("studied_by_labo_ess"):
@@ -140,14 +146,13 @@ def _ptce(ctx: BuildContext, path: Path, data: dict, communes, call_dates: dict)
         yield from writer.state(node, DCTERMS.description, text(statement["value"], statement.get("lang")), statement, where)
     for statement, where in each("status_note"):
         yield from writer.state(node, SKOS.note, text(statement["value"]), statement, where)
-    for key in SINGLE_VALUED:
-        values = sorted({str(s["value"]) for s in _statements(data, key, path) if "value" in s})
-        if len(values) > 1:
-            yield from writer.conflict_note(node, key, values)
 
 
-def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str) -> Iterator[ox.Triple]:
-    """The legal person carrying the PTCE, and its membership with the role 'structure porteuse'."""
+def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, ptce_name: str) -> Iterator[ox.Triple]:
+    """The legal person carrying the PTCE, and its membership with the role 'structure porteuse'.
+
+    A carrier whose name the sources do not give gets no name (skos:prefLabel) but a label
+    (rdfs:label) that says what is known: whose carrier it is, and that its name is not given."""
     ns = writer.ns
     if statement.get("siren") or statement.get("name"):
         key = str(statement.get("siren") or slugify(statement["name"]))
@@ -158,6 +163,9 @@ def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where
     yield triple(carrier, TYPE, iri(ROV.RegisteredOrganization))
     if statement.get("name"):
         yield triple(carrier, SKOS.prefLabel, text(statement["name"], "fr"))
+    elif key == "porteur":
+        yield triple(carrier, RDFS.label, text(f"structure porteuse de {ptce_name} (nom non donné par les sources)", "fr"))
+        yield triple(carrier, RDFS.label, text(f"carrier of {ptce_name} (name not given by the sources)", "en"))
     if statement.get("siren"):
         yield triple(carrier, PTCE.siren, text(str(statement["siren"])))
     form = statement.get("legal_form")
@@ -170,16 +178,64 @@ def _carrier(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where
     yield from writer.state(membership, ORG.role, iri(ns.concept("roles", "structure-porteuse")), statement, where)
 
 
-def _selection(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, date) -> Iterator[ox.Triple]:
-    """A dated selection event in a call (the date is the call's results date, in graph/calls)."""
+def _selection(writer: StatementWriter, ptce: ox.NamedNode, statement: dict, where: str, results) -> Iterator[ox.Triple]:
+    """A selection in a call: the node standing for the statement "lauréat of" (its sources on it).
+
+    The selection is the statement node of the shortcut ``<ptce> ptce:laureateOf <call>``; its date is
+    the call's results date, stated by ``data/calls.yaml``'s sources (its own statement node)."""
     call = iri(writer.ns.id("appel", statement["call"]))
     selection = iri(f"{ptce.value}#selection-{statement['call']}")
+    yield from writer.describe(selection, statement, where)
+    yield from writer.stands_for(selection, ptce, PTCE.laureateOf, call)
     yield triple(selection, TYPE, iri(PTCE.Selection))
-    if date is not None:
-        yield triple(selection, PTCE.eventDate, date)
-    yield from writer.state(selection, PTCE.selected, ptce, statement, where)
-    yield from writer.state(selection, PTCE.call, call, statement, where)
-    yield from writer.state(ptce, PTCE.laureateOf, call, statement, where)
+    yield triple(selection, PTCE.selected, ptce)
+    yield triple(selection, PTCE.call, call)
+    if results is not None:
+        date, sources = results
+        yield from writer.cite(selection, PTCE.eventDate, date, sources,
+                               f"the results date of the call (data/calls.yaml, {statement['call']})")
+
+
+def _dates(writer: StatementWriter, ptce: ox.NamedNode, created: list, ended: list) -> Iterator[ox.Triple]:
+    """Creation and end dates: the PTCE's own apart from its carrier's (a statement's ``what``).
+
+    A created statement whose ``what`` is a carrier's legal entity (a legal form, or "carrier") dates
+    the carrier of that legal form; when the file has no such carrier, it stays with the PTCE, its
+    note saying so, and is never its preferred creation date. The PTCE's preferred creation date is the
+    earliest (the beginning of the cooperation), several things created being no conflict."""
+    # the carriers and their legal forms as written above (writer.complete has seen them go by): the
+    # PTCE's legal entities, and the members of its memberships with the role 'structure porteuse'
+    carrying = iri(writer.ns.concept("roles", "structure-porteuse"))
+    carriers = list(dict.fromkeys(writer.facts.get((ptce, iri(ROV.hasRegisteredOrganization)), []) + [
+        member for (membership, predicate), objects in list(writer.facts.items())
+        if predicate == iri(ORG.role) and carrying in objects and ptce in writer.facts.get((membership, iri(ORG.organization)), [])
+        for member in writer.facts.get((membership, iri(ORG.member)), [])]))
+    forms = {c: {f.value.rsplit("/", 1)[-1] for f in writer.facts.get((c, iri(PTCE.legalForm)), [])} for c in carriers}
+    own, unplaced, of_carrier = [], [], {}
+    for statement, where in created:
+        what = str(statement.get("what") or "").lower()
+        words = set(re.findall(r"[a-z]+", what))
+        form = next((f for f in LEGAL_FORMS if f in words), None)
+        if not (form and (what.split()[0] == form or "carrier" in words)):
+            own.append((statement, where))
+            continue
+        matching = [c for c in carriers if form in forms[c]]
+        if len(matching) == 1:
+            of_carrier.setdefault(matching[0], []).append((statement, where))
+        else:
+            note = f"date of the carrier's {form} (which carrier the sources do not say): not the PTCE's creation"
+            unplaced.append(({**statement, "note": "; ".join(filter(None, [statement.get("note"), note]))}, where))
+
+    def what(statement):
+        return str(statement.get("what") or "")
+
+    if own or unplaced:
+        yield from writer.values(ptce, PTCE.creationDate, date_literal, own + unplaced, "created", "earliest", what,
+                                 preferable=len(own))
+    for carrier, statements in of_carrier.items():
+        yield from writer.values(carrier, PTCE.creationDate, date_literal, statements, "created", "earliest", what)
+    if ended:
+        yield from writer.values(ptce, PTCE.endDate, date_literal, ended, "ended", "best")
 
 
 SOURCE = Source(

@@ -89,11 +89,13 @@ SOURCES = [
     ),
     _rdf_files_source(
         "alignments",
-        ("ontology/alignments.ttl", "ontology/term-labels.ttl"),
+        ("ontology/alignments.ttl", "ontology/term-labels.ttl", "ontology/term-labels-local.ttl"),
         {"fr": "Alignements vers d'autres vocabulaires", "en": "Alignments to other vocabularies"},
         {"fr": "Correspondances avec ESSGlobal, schema.org, CPOV... et libellés des termes réutilisés, copiés des "
-               "vocabulaires qui les publient (ptcekb.ingest.term_labels).",
+               "vocabulaires qui les publient (ptcekb.ingest.term_labels), complétés en français ou en anglais "
+               "par les mainteneurs de ptcekb là où ils n'en publient pas (term-labels-local.ttl).",
          "en": "Mappings to ESSGlobal, schema.org, CPOV... and labels of the reused terms, copied from the "
-               "vocabularies that publish them (ptcekb.ingest.term_labels)."},
+               "vocabularies that publish them (ptcekb.ingest.term_labels), completed in French or English by "
+               "the ptcekb maintainers where they publish none (term-labels-local.ttl)."},
     ),
 ]

@@ -10,7 +10,14 @@ Maintainers regenerate the snapshot from a built store and the vocabulary files:
 in its ``SOURCES.tsv``).
 
 Only labels the vocabularies publish are copied (French where they have it, as INSEE's geo
-ontology does; otherwise English, which the pages show in both languages): none is invented.
+ontology does; otherwise English): none is invented. Labels of RDF, RDFS, OWL and XSD terms are never
+taken from the copies: those terms belong to specifications that are not among them, and a vocabulary
+that redeclares one is no authority on it (LOCN labels ``rdfs:seeAlso`` "geographic identifier").
+
+Where a vocabulary publishes no label in French or in English, ``ontology/term-labels-local.ttl`` (kept
+by hand, loaded beside the snapshot) gives one, each with who wrote it and from what (its comments).
+``missing_labels`` lists the terms still without a label in one of the two languages; the command
+prints them, and tests/test_ontology.py requires there be none: every page is in one language.
 """
 
 from __future__ import annotations
@@ -25,20 +32,55 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..config import SOURCES_ROOT
-from ..namespaces import RDFS, SKOS, VOCAB_BASE
+from ..namespaces import DCTERMS, FOAF, OWL, RDF, RDFS, SD, SH, SKOS, VOCAB_BASE, VOID, XSD
 from ..store import open_read_only
 from ..syntax_limits import SyntaxRefused, check_rdf
 
 SNAPSHOT = SOURCES_ROOT / "ontology" / "term-labels.ttl"
+LOCAL = SOURCES_ROOT / "ontology" / "term-labels-local.ttl"  # labels the vocabularies do not publish
 VOCAB_COPY = Path("data/upstream/vocab")
 LABELS = (RDFS.label, SKOS.prefLabel)
 LANGUAGES = ("fr", "en")
-_USED = """SELECT DISTINCT ?t WHERE { { GRAPH ?g { ?s ?t ?o } } UNION { GRAPH ?g { ?s a ?t } } }"""
+# Terms a page shows: properties and classes used, and the terms the ontology, the shapes and the
+# alignments point to (a class page shows its superclasses, equivalents, ranges, shapes' paths...).
+_SCHEMA_LINKS = (RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentClass,
+                 OWL.equivalentProperty, OWL.disjointWith, OWL.inverseOf, SKOS.exactMatch, SKOS.closeMatch,
+                 SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch, SH.targetClass, SH.path, SH["class"],
+                 SH.datatype, SH.targetSubjectsOf, SH.targetObjectsOf)
+# The language of the labels a file writes without a tag (English unless said here).
+UNTAGGED = {"insee/sirene-ld_sirene.ttl": "fr", "insee/sirene-ld_categories-juridiques.nt": "fr"}
+_USED = ("SELECT DISTINCT ?t WHERE { { GRAPH ?g { ?s ?t ?o } } UNION { GRAPH ?g { ?s a ?t } } UNION "
+         "{ GRAPH ?g { ?s ?p ?t } FILTER(isIRI(?t) && ?p IN (" + ", ".join(f"<{p}>" for p in _SCHEMA_LINKS) + ")) } }")
+# Terms of the documents the service writes itself, not held in the store (service/description.py:
+# VoID and the SPARQL service description, shown as HTML pages too; describe.py: resource documents).
+SERVICE_TERMS = {str(term) for term in (
+    SD.Service, SD.endpoint, SD.supportedLanguage, SD.resultFormat, SD.feature, SD.defaultEntailmentRegime,
+    SD.defaultDataset, SD.Dataset, SD.defaultGraph, SD.Graph, SD.namedGraph, SD.NamedGraph, SD.name, SD.graph,
+    SD.UnionDefaultGraph, SD.BasicFederatedQuery, SD.SPARQL11Query, SD.SPARQL11Update,
+    VOID.DatasetDescription, VOID.Dataset, VOID.sparqlEndpoint, VOID.dataDump, VOID.feature, VOID.triples,
+    VOID.entities, VOID.classes, VOID.properties, VOID.subset, VOID.classPartition, VOID["class"],
+    VOID.uriSpace, VOID.inDataset, FOAF.primaryTopic, FOAF.Document, DCTERMS.title, DCTERMS.license,
+    RDFS.comment, RDFS.seeAlso, RDFS.label, RDF.type, SH.declare, SH.prefix, SH.namespace)}
+# Specifications whose terms take their labels from ontology/term-labels-local.ttl only (see above).
+CORE = (str(RDF), str(RDFS), str(OWL), str(XSD))
 
 
 def used_terms(store) -> set[str]:
-    """Properties and classes used in the store that are not ours."""
-    return {row["t"].value for row in store.query(_USED) if not row["t"].value.startswith(VOCAB_BASE)}
+    """The terms, not ours, that pages show: used in the store, pointed to by the schema, or in the
+    service's own documents."""
+    used = {row["t"].value for row in store.query(_USED)} | SERVICE_TERMS
+    return {term for term in used if not term.startswith(VOCAB_BASE)}
+
+
+def missing_labels(store, terms: set[str]) -> dict[str, list[str]]:
+    """``{term: [languages]}``: the terms without a label in French or in English in ``store``."""
+    found: dict[str, set[str]] = defaultdict(set)
+    query = ("SELECT DISTINCT ?t (LANG(?l) AS ?lang) WHERE { GRAPH ?g { ?t ?p ?l } FILTER(?p IN ("
+             + ", ".join(f"<{p}>" for p in LABELS) + ")) }")
+    for row in store.query(query):
+        found[row["t"].value].add(row["lang"].value)
+    return {term: [lang for lang in LANGUAGES if lang not in found[term]]
+            for term in sorted(terms) if not set(LANGUAGES) <= found[term]}
 
 
 def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
@@ -52,7 +94,9 @@ def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str,
         try:
             rdf_format = ox.RdfFormat.from_extension(suffix.lstrip("."))
         except ValueError:
-            rdf_format = ox.RdfFormat.RDF_XML if suffix == ".skos" else None
+            rdf_format = None
+        if rdf_format is None and suffix == ".skos":  # ESSGlobal's code lists: RDF/XML
+            rdf_format = ox.RdfFormat.RDF_XML
         if rdf_format is None or not path.is_file():
             continue
         try:
@@ -66,10 +110,12 @@ def vocabulary_labels(vocab: Path, terms: set[str]) -> tuple[dict[str, dict[str,
             continue
         for quad in quads:
             subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else None
-            if subject in terms and quad.predicate in predicates and isinstance(quad.object, ox.Literal):
-                lang = quad.object.language or "en"
-                if lang in LANGUAGES and lang not in labels[subject]:
-                    labels[subject][lang] = " ".join(quad.object.value.split())
+            if subject in terms and not subject.startswith(CORE) and quad.predicate in predicates \
+                    and isinstance(quad.object, ox.Literal):
+                lang = (quad.object.language or UNTAGGED.get(name, "en")).lower()  # ESSGlobal writes "FR"
+                text = " ".join(quad.object.value.split())
+                if lang in LANGUAGES and text and lang not in labels[subject]:  # ESSGlobal has empty labels
+                    labels[subject][lang] = text
                     origin.setdefault(subject, name)
     return labels, origin
 
@@ -109,9 +155,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", type=Path, default=Path("var/store"), help="a built store (the terms it uses)")
     parser.add_argument("-o", "--output", type=Path, default=SNAPSHOT)
     args = parser.parse_args(argv)
-    labels, origin = vocabulary_labels(args.vocab, used_terms(open_read_only(args.store)))
+    store = open_read_only(args.store)
+    terms = used_terms(store)
+    labels, origin = vocabulary_labels(args.vocab, terms)
     write_snapshot(labels, origin, _sources(args.vocab), args.output)
     print(f"{len(labels)} terms labelled -> {args.output}")
+    for term, languages in missing_labels(store, terms).items():  # as the store holds them: rebuild to see new ones
+        print(f"no label in {', '.join(languages)}: {term} (add one to {LOCAL.name})")
 
 
 if __name__ == "__main__":

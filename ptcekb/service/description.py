@@ -18,9 +18,10 @@ from ..namespaces import LICENCE_OUVERTE
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 from .dumps import DUMPS
 from . import worker_guard
-from .http import CORS_HEADERS, error_response
-from .negotiation import RDF_REPRESENTATIONS, by_name, negotiate
+from .http import error_response
+from .negotiation import by_name, negotiate
 from .pagequery import Missing, need
+from .rendering import TripleDocument, offers, render
 
 router = APIRouter()
 
@@ -28,6 +29,7 @@ FORMATS = "http://www.w3.org/ns/formats/"
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                   "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads")
 SIMPLE_ENTAILMENT = "http://www.w3.org/ns/entailment/Simple"
+SD_PREFIXES = {**PREFIXES, "formats": FORMATS}
 
 
 def endpoint_url(request: Request) -> str:
@@ -120,6 +122,10 @@ def _add(out: list, subject, predicate, obj) -> None:
 
 
 async def service_description(request: Request, rdf_format: ox.RdfFormat) -> bytes:
+    return ox.serialize(await service_description_triples(request), format=rdf_format, prefixes=SD_PREFIXES)
+
+
+async def service_description_triples(request: Request) -> list[ox.Triple]:
     settings = request.app.state.settings
     stats = await statistics(request)
     if isinstance(stats, Missing):
@@ -147,10 +153,16 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
            f"({unconfined})." if unconfined else
            "The query workers cannot open network connections; SERVICE goes only to the endpoints the server "
            "allows (PTCEKB_SERVICE_ALLOWLIST), called by the server itself."), language="en"))
-    if unconfined:
-        _add(out, service, RDFS.comment, ox.Literal(
-            "SERVICE et LOAD sont refusés : les processus de requête de ce serveur ne peuvent pas être privés de "
-            f"réseau ({unconfined}).", language="fr"))
+    _add(out, service, RDFS.comment, ox.Literal(
+        "Sans default-graph-uri, named-graph-uri ni FROM, le graphe par défaut est l'union de tous les graphes "
+        "nommés ; GRAPH atteint chaque source. Les préfixes prédéclarés sont listés par sh:declare. Limites : "
+        f"{settings.query_timeout:g} s par requête, {request.app.state.executor.limits.row_cap} lignes, "
+        f"{worker_guard.human(settings.worker_memory)} de mémoire par processus de requête (PTCEKB_WORKER_MEMORY). "
+        + (f"SERVICE et LOAD sont refusés : les processus de requête de ce serveur ne peuvent pas être privés de "
+           f"réseau ({unconfined})." if unconfined else
+           "Les processus de requête ne peuvent pas ouvrir de connexion réseau ; SERVICE ne va qu'aux points "
+           "d'accès que le serveur autorise (PTCEKB_SERVICE_ALLOWLIST), appelés par le serveur lui-même."),
+        language="fr"))
     _add(out, service, RDFS.seeAlso, void)
     for prefix, namespace in PREFIXES.items():
         declaration = ox.BlankNode()
@@ -164,6 +176,7 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
     _add(out, dataset, SD.defaultGraph, default_graph)
     _add(out, default_graph, RDF.type, _iri(SD.Graph))
     _add(out, default_graph, RDFS.comment, ox.Literal("the union of the named graphs", language="en"))
+    _add(out, default_graph, RDFS.comment, ox.Literal("l'union des graphes nommés", language="fr"))
     _add(out, default_graph, VOID.triples, _int(stats.triples))
     for graph, graph_stats in stats.graphs.items():
         named, description = ox.BlankNode(), ox.BlankNode()
@@ -179,7 +192,7 @@ async def service_description(request: Request, rdf_format: ox.RdfFormat) -> byt
         _add(out, update, SD.endpoint, update)
         _add(out, update, SD.supportedLanguage, _iri(SD.SPARQL11Update))
         _add(out, update, SD.defaultDataset, dataset)
-    return ox.serialize(out, format=rdf_format, prefixes={**PREFIXES, "formats": FORMATS})
+    return out
 
 
 def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
@@ -227,15 +240,29 @@ def void_description(request: Request, stats: Statistics) -> list[ox.Triple]:
 # Routes
 
 
-@router.get("/.well-known/void", summary="VoID description of the dataset (RDF)")
+@router.get("/.well-known/void", summary="VoID description of the dataset (RDF; HTML for browsers)")
 async def well_known_void(request: Request, format: str | None = None) -> Response:
-    representation = by_name(format, RDF_REPRESENTATIONS) if format else negotiate(request.headers.get("accept"), RDF_REPRESENTATIONS)
-    if representation is None:
-        types = ", ".join(r.media_type for r in RDF_REPRESENTATIONS)
+    if (by_name(format, offers()) if format else negotiate(request.headers.get("accept"), offers())) is None:
+        types = ", ".join(r.media_type for r in offers())
         return error_response(406, f"406: VoID is offered as {types} / aucun format acceptable", {"Vary": "Accept"})
     stats = await statistics(request)
     if isinstance(stats, Missing):
         error = not_ready(stats)
         return error_response(503, str(error), {"Vary": "Accept", "Retry-After": "60"})
-    body = ox.serialize(void_description(request, stats), format=representation.rdf_format, prefixes=PREFIXES)
-    return Response(body, media_type=representation.content_type, headers={**CORS_HEADERS, "Vary": "Accept"})
+    return render(TripleDocument(request, void_description(request, stats), str(request.app.state.settings.ns.dataset),
+                                 "void", PREFIXES), format)
+
+
+@router.get("/sparql/description", summary="SPARQL service description (RDF; HTML for browsers)",
+            description="The same description as GET /sparql answers RDF clients, here also as a page for browsers.")
+async def sparql_description(request: Request, format: str | None = None) -> Response:
+    if (by_name(format, offers()) if format else negotiate(request.headers.get("accept"), offers())) is None:
+        types = ", ".join(r.media_type for r in offers())
+        return error_response(406, f"406: the service description is offered as {types} / aucun format acceptable",
+                              {"Vary": "Accept"})
+    try:
+        triples = await service_description_triples(request)
+    except UserError as error:
+        return error_response(error.http_status, str(error), {"Vary": "Accept", "Retry-After": "60"})
+    return render(TripleDocument(request, triples, endpoint_url(request), "service_description", SD_PREFIXES,
+                                 {"Link": f'<{void_url(request)}>; rel="describedby"'}), format)

@@ -7,8 +7,9 @@ workers on demand when all are busy (up to ``PTCEKB_QUERY_WORKERS_MAX``, default
 worker idle for a minute is stopped). A worker whose query passes the time limit
 (``PTCEKB_QUERY_TIMEOUT``) is killed and replaced; the other workers go on serving.
 
-The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples) and sends
-back bytes, so the server process only copies bytes to the client.
+The worker also serializes the result (capped at ``PTCEKB_ROW_CAP`` rows or triples: pyoxigraph
+writes it and is stopped past the cap, serializers.capped) and sends back bytes, so the server
+process only copies bytes to the client.
 
 Workers are forked from a ``forkserver`` that has imported only this module and pyoxigraph (not
 config.py and its pydantic: the limits come in as values, ``Limits``): a worker starts in a few
@@ -52,13 +53,15 @@ class Limits:
 
     timeout: float
     row_cap: int
+    answer_bytes: int  # bytes of an answer: past them it is cut like at the row cap (serializers.Cut.BYTES)
     workers: int
     max_workers: int
     memory: int  # bytes of address space per worker
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
-        return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, workers=settings.query_workers,
+        return cls(timeout=settings.query_timeout, row_cap=settings.row_cap, answer_bytes=settings.answer_bytes,
+                   workers=settings.query_workers,
                    max_workers=settings.query_workers_max, memory=settings.worker_memory)
 
 
@@ -77,6 +80,7 @@ class Job:
     prefixes: dict[str, str] = field(default_factory=dict)  # the default prefixes the query uses
     output_prefixes: dict[str, str] = field(default_factory=dict)  # to abbreviate Turtle, RDF/XML, JSON-LD
     base_iri: str | None = None  # to resolve relative IRIs of the query (the endpoint's URL)
+    byte_cap: int | None = None  # bytes of the answer (PTCEKB_ANSWER_BYTES); None: the row cap only
 
 
 @dataclass
@@ -84,7 +88,7 @@ class Reply:
     status: int  # 200, or the HTTP status of the error
     kind: str = ""  # solutions, boolean or graph
     body: bytes = b""
-    truncated: bool = False
+    truncated: serializers.Cut = serializers.Cut.NONE  # true when cut, by the row cap or the byte cap
     message: str = ""
 
 
@@ -152,15 +156,19 @@ def run_job(store: ox.Store, job: Job) -> Reply:
         if isinstance(result, ox.QuerySolutions):
             if job.solutions_format is None:
                 return Reply(406, message="a SELECT result")
-            variables = [v.value for v in result.variables]
-            rows, truncated = _take(result, job.row_cap)
-            body = serializers.SOLUTIONS[job.solutions_format](variables, rows, truncated, job.row_cap)
+            # written by pyoxigraph, cut at the cap in the bytes; the HTML page reads the JSON results
+            name = "json" if job.solutions_format == "html" else job.solutions_format
+            body, truncated = serializers.solutions(name, result, job.row_cap, job.byte_cap)
             return Reply(200, "solutions", body, truncated)
         if job.graph_format is None:
             return Reply(406, message="an RDF graph (CONSTRUCT or DESCRIBE)")
-        triples, truncated = _take(result, job.row_cap)
-        body = serializers.graph(job.graph_format, triples, truncated, job.row_cap, job.output_prefixes)
+        body, truncated = serializers.graph_result(job.graph_format, result, job.row_cap, job.output_prefixes,
+                                                   job.byte_cap)
         return Reply(200, "graph", body, truncated)
+    except serializers.AnswerTooLarge:
+        return Reply(507, message=f"507: the first row of the answer alone is larger than {job.byte_cap} bytes (the "
+                                  f"byte cap of an answer, PTCEKB_ANSWER_BYTES): select shorter values (SUBSTR) / la "
+                                  f"première ligne de la réponse dépasse à elle seule {job.byte_cap} octets")
     except SyntaxError as exc:
         return Reply(400, message=syntax_error_message(str(exc), job.query))
     except (OSError, ValueError, RuntimeError) as exc:
@@ -170,15 +178,6 @@ def run_job(store: ox.Store, job: Job) -> Reply:
                                       "federated queries go to the endpoints of PTCEKB_SERVICE_ALLOWLIST only, "
                                       "written SERVICE <endpoint> { ... } / connexion réseau refusée")
         return Reply(400, message=f"query failed: {one_line(str(exc))}")
-
-
-def _take(iterator, cap: int) -> tuple[list, bool]:
-    items = []
-    for item in iterator:
-        if len(items) == cap:
-            return items, True
-        items.append(item)
-    return items, False
 
 
 # --------------------------------------------------------------------------------------------

@@ -106,6 +106,28 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class BodyTooLarge(Exception):
+    """Raised from a ``limited`` request's receive once its body passes the limit."""
+
+
+def limited(request: Request, limit: int) -> Request:
+    """``request`` whose body stops at ``limit`` bytes, counted as they arrive: its receive raises
+    ``BodyTooLarge`` past the limit, so a parser reading it (Starlette's multipart form, which would
+    otherwise spool a chunked body whole before any size is checked) stops there."""
+    received = 0
+
+    async def receive():
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return Request(request.scope, receive)
+
+
 def _utf8(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")

@@ -20,6 +20,12 @@ UPLOAD_TRIPLE_LIMIT = 50_000
 # members per zip are the most accepted; what the zip holds, uncompressed, counts against
 # UPLOAD_LIMIT as the files would (a zip bomb stops there, while it is read). Nested zips are refused.
 UPLOAD_MAX_FILES = 8
+# A multipart upload to /validate is counted as it arrives: its files (UPLOAD_LIMIT together) plus room
+# for the parts' headers and boundaries; its fields that are not files (the form has none) are kept in
+# memory by Starlette, so each may hold a few bytes only, and there are few of them.
+MULTIPART_FRAMING = 64 << 10
+UPLOAD_MAX_FIELDS = 10
+UPLOAD_FIELD_BYTES = 4 << 10
 ZIP_MAX_MEMBERS = 64
 
 # Every request (security.py): the largest body a route accepts (PUT/POST /store) plus room for

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from .. import labels
 from ..config import SOURCES_ROOT
 from ..errors import UserError
 from ..namespaces import PREFIXES, VOCAB_BASE
@@ -28,10 +29,13 @@ from ..sparql_text import Analysis, analyse
 from ..syntax_limits import SyntaxRefused, check_sparql
 from . import description, worker_guard
 from .executor import Busy, Executor, Job, Limits, QueryTimeout, RemoteExecutor
+from .serializers import Cut
 from .federation import materialise
 from .http import (CORS_HEADERS, TRUNCATED_HEADER, Operation, ProtocolError, error_response, method_not_allowed, preflight,
                    read_operation, require_text)
 from .limits import MAX_QUERY_BYTES
+from .documents import language
+from .pagequery import Missing
 from .negotiation import (GRAPH_ALIASES, GRAPH_REPRESENTATIONS, HTML, RDF_REPRESENTATIONS, RESULTS_ALIASES,
                           RESULTS_REPRESENTATIONS, Representation, by_name, negotiate)
 from .routing import Router
@@ -213,7 +217,8 @@ async def _sparql(request: Request) -> Response:
         directory=str(kb.info().directory or ""), query=text,
         solutions_format=None if solutions_rep is None else ("html" if solutions_rep is HTML else _results_name(solutions_rep)),
         graph_format=None if graph_rep is None else ("html" if graph_rep is HTML else graph_rep.rdf_format.file_extension),
-        row_cap=executor.limits.row_cap, prefixes=analysis.default_prefixes(), output_prefixes=PREFIXES, base_iri=description.endpoint_url(request), **dataset,
+        row_cap=executor.limits.row_cap, prefixes=analysis.default_prefixes(), output_prefixes=PREFIXES, base_iri=description.endpoint_url(request),
+        byte_cap=executor.limits.answer_bytes, **dataset,
     )
     started = time.monotonic()
     try:
@@ -239,7 +244,12 @@ async def _sparql(request: Request) -> Response:
     if reply.truncated:
         headers[TRUNCATED_HEADER] = "true"
     if representation is HTML:
-        return page(request, text, reply=reply, elapsed=elapsed, row_cap=job.row_cap, headers=headers)
+        # the answer (up to PTCEKB_ANSWER_BYTES of JSON) is read and the page built in threads: the event
+        # loop (every other request, /healthz) never waits for them
+        document = None if reply.kind == "graph" else await asyncio.to_thread(json.loads, reply.body)
+        found = await result_labels(request, document) if reply.kind == "solutions" else ({}, 0)
+        return await asyncio.to_thread(page, request, text, reply=reply, document=document, elapsed=elapsed,
+                                       row_cap=job.row_cap, headers=headers, found=found)
     return Response(reply.body, media_type=_content_type(representation), headers=headers)
 
 
@@ -287,6 +297,9 @@ class Example:
     def href(self) -> str:
         return "/sparql?format=html&query=" + quote(self.text, safe="")
 
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title_fr
+
 
 def load_examples() -> list[Example]:
     """The competency questions of ``queries/*.rq`` with their FR/EN comment header."""
@@ -307,39 +320,85 @@ def load_examples() -> list[Example]:
     return examples
 
 
-def page(request: Request, query: str, *, reply=None, error: str | None = None, status: int = 200,
-         elapsed: float | None = None, row_cap: int | None = None, headers: dict | None = None) -> HTMLResponse:
-    """The query page: the form, the examples and, after a query, its results as a table."""
+async def result_labels(request: Request, document: dict) -> tuple[dict[str, str], int]:
+    """The labels of the IRIs of a SELECT answer shown as HTML, in the page's language, by one query
+    (``labels.labels_query``) for at most ``labels.LOOKUP_CAP`` of them, under the page time limit;
+    and the cap when the answer had more IRIs than it (0 otherwise). No answer in time: no labels."""
+    if "boolean" in document:
+        return {}, 0
+    iris = list(dict.fromkeys(b["value"] for row in document["results"]["bindings"] for b in row.values()
+                              if b["type"] == "uri"))
+    if not iris:
+        return {}, 0
+    capped = labels.LOOKUP_CAP if len(iris) > labels.LOOKUP_CAP else 0
+    rows = await request.app.state.page_queries.select(labels.labels_query(iris[:labels.LOOKUP_CAP]))
+    if isinstance(rows, Missing):
+        return {}, capped
+    return labels.best(rows, language(request)), capped
+
+
+# What the HTML page of results shows of an answer (the whole of it is in the other formats): a term
+# past CELL_CHARS characters is shortened in the table (its link and tooltip too: a link only up to
+# LINK_CHARS), and rows are shown until their terms reach PAGE_CHARS in all.
+CELL_CHARS = 200
+LINK_CHARS = 2048
+PAGE_CHARS = 4 << 20
+
+
+def page(request: Request, query: str, *, reply=None, document: dict | None = None, error: str | None = None,
+         status: int = 200, elapsed: float | None = None, row_cap: int | None = None, headers: dict | None = None,
+         found: tuple[dict[str, str], int] = ({}, 0)) -> HTMLResponse:
+    """The query page: the form, the examples and, after a query, its results as a table: an IRI
+    with its label (``result_labels``), a literal with its language as a badge. After a query it may
+    take a while (an answer of up to PTCEKB_ANSWER_BYTES): it is called in a thread."""
     context = {"query": query, "examples": load_examples(), "error": error, "elapsed": elapsed,
                "row_cap": row_cap, "result": None, "timeout": request.app.state.settings.query_timeout}
     if reply is not None:
         if reply.kind == "graph":
-            context["result"] = {"kind": "graph", "text": reply.body.decode("utf-8", "replace")}
+            text = reply.body.decode("utf-8", "replace")
+            context["result"] = {"kind": "graph", "text": text[:PAGE_CHARS], "cut": len(text) > PAGE_CHARS,
+                                 "truncated": reply.truncated, "by_bytes": reply.truncated == Cut.BYTES}
         else:
-            document = json.loads(reply.body)
+            document = json.loads(reply.body) if document is None else document
             if "boolean" in document:
                 context["result"] = {"kind": "boolean", "value": document["boolean"]}
             else:
                 variables = document["head"]["vars"]
-                rows = [[_cell(b.get(v), request) for v in variables] for b in document["results"]["bindings"]]
-                context["result"] = {"kind": "solutions", "vars": variables, "rows": rows, "truncated": reply.truncated}
+                names, capped = found
+                bindings = document["results"]["bindings"]
+                rows, size = [], 0
+                for binding in bindings:
+                    if size > PAGE_CHARS:
+                        break
+                    row = [_cell(binding.get(v), request, names) for v in variables]
+                    size += sum(len(c["text"]) + len(c.get("title") or "") + len(c.get("href") or "") for c in row)
+                    rows.append(row)
+                context["result"] = {"kind": "solutions", "vars": variables, "rows": rows, "truncated": reply.truncated,
+                                     "by_bytes": reply.truncated == Cut.BYTES, "total": len(bindings),
+                                     "labels_capped": capped}
     response = request.app.state.templates.TemplateResponse(request, "sparql.html", context, status_code=status)
     response.headers.update(headers or {**CORS_HEADERS, "Vary": "Accept"})
     return response
 
 
-def _cell(term: dict | None, request: Request) -> dict:
+def _short(text: str, limit: int = CELL_CHARS) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)})"
+
+
+def _cell(term: dict | None, request: Request, names: dict[str, str]) -> dict:
     if term is None:
         return {"text": ""}
     value = term["value"]
     if term["type"] == "uri":
-        return {"text": _compact(value), "href": _local(value, request), "title": value}
+        label = names.get(value)
+        return {"text": _short(_compact(value)), "label": _short(label) if label else None,
+                "href": _local(value, request) if len(value) <= LINK_CHARS else None, "title": _short(value)}
     if term["type"] == "bnode":
-        return {"text": "_:" + value}
+        return {"text": _short("_:" + value)}
     if term["type"] == "literal":
-        suffix = f"@{term['xml:lang']}" if "xml:lang" in term else ""
-        return {"text": value + suffix, "title": term.get("datatype", "")}
-    return {"text": json.dumps(value)}
+        return {"text": _short(value), "lang": _short(term.get("xml:lang") or "", 40) or None,
+                "title": _short(term.get("datatype", ""))}
+    return {"text": _short(json.dumps(value))}
 
 
 def _compact(iri: str) -> str:
@@ -349,9 +408,10 @@ def _compact(iri: str) -> str:
     return f"<{iri}>"
 
 
-def _local(iri: str, request: Request) -> str:
-    """Links to the things this service answers for point to local paths (DESIGN.md)."""
+def _local(iri: str, request: Request) -> str | None:
+    """Links to the things this service answers for point to local paths (DESIGN.md); other http(s)
+    IRIs are links as they are, and IRIs of any other scheme (``javascript:``, ``data:``...) none."""
     for base in dict.fromkeys((request.app.state.settings.base_iri, VOCAB_BASE)):
         if iri.startswith(base):
             return "/" + iri[len(base):]
-    return iri
+    return iri if labels.is_web_link(iri) else None

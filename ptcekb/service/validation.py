@@ -16,12 +16,12 @@ from starlette.exceptions import HTTPException
 
 from ..documentation import PTCEDocumentation, documented, render_documentation_html, summary
 from ..errors import UserError
-from ..labels import local_path
+from ..labels import href as labels_href
 from ..remote import open_store
 from ..store import StoreLocation
 from ..validate import LAW_URL, render_html, render_rdf
-from .http import ProtocolError, error_response, read_body
-from .limits import UPLOAD_LIMIT, UPLOAD_MAX_FILES
+from .http import BodyTooLarge, ProtocolError, error_response, limited, read_body
+from .limits import MULTIPART_FRAMING, UPLOAD_FIELD_BYTES, UPLOAD_LIMIT, UPLOAD_MAX_FIELDS, UPLOAD_MAX_FILES
 from .negotiation import Representation, negotiate
 from . import worker_guard
 from .pagequery import Missing
@@ -61,15 +61,18 @@ def _lang(request: Request) -> str:
     return "en" if accept.startswith("en") else "fr"
 
 
-def _respond(request: Request, report) -> Response:
+async def _respond(request: Request, report) -> Response:
+    """The report as HTML, Turtle or JSON-LD, rendered in a thread: a report of thousands of findings
+    takes seconds to render, and the event loop (every other request, /healthz) must not wait."""
     representation = negotiate(request.headers.get("accept"), REPORTS)
     if representation is None:
         return error_response(406, "406: text/html, text/turtle or application/ld+json", {"Vary": "Accept"})
     headers = {"Vary": "Accept, Accept-Language"}
     if representation.rdf_format is None:
-        return HTMLResponse(render_html(report, _lang(request)), headers=headers)
+        return HTMLResponse(await asyncio.to_thread(render_html, report, _lang(request)), headers=headers)
     fmt = "turtle" if representation.suffix == "ttl" else "json-ld"
-    return Response(render_rdf(report, fmt), media_type=representation.content_type, headers=headers)
+    return Response(await asyncio.to_thread(render_rdf, report, fmt), media_type=representation.content_type,
+                    headers=headers)
 
 
 @router.get("/validate", summary="Upload form, or the article-9 documentation of a PTCE of the KB (?ptce=IRI)")
@@ -99,10 +102,10 @@ async def _validate_form(request: Request, ptce: str | None) -> Response:
     representation = negotiate(request.headers.get("accept"), REPORTS)
     if representation is not None and representation.rdf_format is None:
         base = kb.settings.ns.base
-        return HTMLResponse(render_documentation_html([documentation], _lang(request),
-                                                      href=lambda iri: local_path(iri, base) or iri, request=request),
+        return HTMLResponse(await asyncio.to_thread(render_documentation_html, [documentation], _lang(request),
+                                                    href=lambda iri: labels_href(iri, base), request=request),
                             headers={"Vary": "Accept, Accept-Language"})
-    return _respond(request, documentation.report())
+    return await _respond(request, documentation.report())
 
 
 # -- the article 9 documentation of the knowledge base's PTCEs -------------------------------------
@@ -218,7 +221,12 @@ async def _validate_upload(request: Request) -> Response:
     uploads: list[tuple[str, bytes]] = []
     try:
         if content_type == "multipart/form-data":
-            async with request.form(max_files=UPLOAD_MAX_FILES, max_fields=10, max_part_size=UPLOAD_LIMIT) as form:
+            # the body is counted as it arrives (limited): a chunked body has no Content-Length to refuse
+            # early, and Starlette would read it whole before the size of its files could be checked.
+            # Fields that are not files are kept in memory: the form has none (a few bytes are allowed).
+            form_request = limited(request, UPLOAD_LIMIT + MULTIPART_FRAMING)
+            async with form_request.form(max_files=UPLOAD_MAX_FILES, max_fields=UPLOAD_MAX_FIELDS,
+                                         max_part_size=UPLOAD_FIELD_BYTES) as form:
                 total = 0
                 for upload in form.getlist("file"):
                     if isinstance(upload, str):
@@ -236,11 +244,10 @@ async def _validate_upload(request: Request) -> Response:
         else:
             body = await read_body(request, UPLOAD_LIMIT)
             name, rdf_format = "body", INPUT_TYPES.get(content_type)
-    except ProtocolError:  # read_body's one refusal: past UPLOAD_LIMIT
+    except (ProtocolError, BodyTooLarge):  # read_body's one refusal, or the form's body: past UPLOAD_LIMIT
         return _too_large(request)
-    except HTTPException as exc:  # Starlette's refusal of the form: too many files or fields, a part past the limit
-        raise UserError(f"{exc.detail} / envoi refusé (au plus {UPLOAD_MAX_FILES} fichiers de "
-                        f"{UPLOAD_LIMIT // (1024 * 1024)} Mo en tout)", http_status=400) from None
+    except HTTPException as exc:  # Starlette's refusal of the form: too many files or fields, a field too long...
+        raise UserError(f"{exc.detail} / {_form_refusal_fr(str(exc.detail))}", http_status=400) from None
     if len(body) > UPLOAD_LIMIT:
         return _too_large(request)
     kb = request.app.state.kb
@@ -254,7 +261,7 @@ async def _validate_upload(request: Request) -> Response:
                                         f"fichier RDF")
         report = await POOL.validate_template(kb.settings, info.build, info.directory, uploads,
                                               kb.settings.validation_timeout)
-        return _respond(request, report)
+        return await _respond(request, report)
     if len(uploads) > 1:
         return _error(request, 415, "415: one RDF file at a time (several files are for the CSV template) / un seul "
                                     "fichier RDF à la fois (plusieurs fichiers : les CSV du gabarit)")
@@ -268,7 +275,18 @@ async def _validate_upload(request: Request) -> Response:
     # issue 10: parsing and pySHACL run in a worker process under a time limit (validation_worker.py)
     report = await POOL.validate(kb.settings, info.build, info.directory, body, rdf_format.file_extension, name,
                                  kb.settings.validation_timeout)
-    return _respond(request, report)
+    return await _respond(request, report)
+
+
+def _form_refusal_fr(detail: str) -> str:
+    """Starlette's refusal of a form (in English), said in French."""
+    if detail.startswith("Too many files"):
+        return f"trop de fichiers : {UPLOAD_MAX_FILES} au plus"
+    if detail.startswith("Too many fields"):
+        return f"trop de champs dans le formulaire : {UPLOAD_MAX_FIELDS} au plus"
+    if detail.startswith(("Field exceeded", "Part exceeded")):
+        return f"un champ du formulaire (autre qu'un fichier) dépasse {UPLOAD_FIELD_BYTES // 1024} Ko"
+    return "formulaire multipart illisible"
 
 
 def _wants_html(request: Request) -> bool:

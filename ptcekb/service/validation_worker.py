@@ -35,6 +35,11 @@ from . import worker_guard
 from .limits import UPLOAD_LIMIT, UPLOAD_TRIPLE_LIMIT, ZIP_MAX_MEMBERS
 from .worker_guard import Confinement
 
+# Zip members are read in pieces of this size, so that what a member inflates to is counted as it is
+# read; only the methods zipfile inflates piece by piece (deflate, or none) are accepted.
+ZIP_READ_CHUNK = 64 << 10
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+ZIP_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "deflate64"}
 
 
 class ValidationPool:
@@ -192,13 +197,27 @@ def _zip_members(name: str, content: bytes, budget: list[int]):
                 continue  # a README, a spreadsheet: not the template's, not read
             if entry.flag_bits & 0x1:
                 raise UserError(f"{name}: {member}: encrypted / chiffré", http_status=400)
+            if entry.compress_type not in ZIP_METHODS:
+                # zipfile hands bzip2 and LZMA no output bound: one read inflates the whole member
+                method = ZIP_METHOD_NAMES.get(entry.compress_type, f"method {entry.compress_type}")
+                raise UserError(f"{name}: {member}: compressed with {method}; only stored or deflate (what every zip "
+                                f"tool writes by default) is accepted / compression {method} refusée : seuls les zip "
+                                f"sans compression ou en deflate (la compression habituelle) sont acceptés",
+                                http_status=415)
+            chunks, size = [], 0
             try:
                 with archive.open(entry) as stream:
-                    data = stream.read(max(budget[0], 0) + 1)
+                    while size <= budget[0]:  # deflate in small pieces: at most the budget plus one piece
+                        chunk = stream.read(ZIP_READ_CHUNK)
+                        if not chunk:
+                            break
+                        chunks.append(chunk)
+                        size += len(chunk)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-                raise UserError(f"{name}: {member}: unreadable ({exc}) / illisible", http_status=400) from None
-            budget[0] -= len(data)
+                reason = str(exc) or type(exc).__name__
+                raise UserError(f"{name}: {member}: unreadable ({reason}) / illisible ({reason})", http_status=400) from None
+            budget[0] -= size
             if budget[0] < 0:
                 raise UserError(f"{name}: more than {UPLOAD_LIMIT // (1024 * 1024)} MB once uncompressed / plus de "
                                 f"{UPLOAD_LIMIT // (1024 * 1024)} Mo une fois décompressé", http_status=413)
-            yield member, data
+            yield member, b"".join(chunks)

@@ -87,3 +87,41 @@ def test_every_sample_number_passes():
         with open(SIRENE_SAMPLES / name, encoding="utf-8") as stream:
             numbers = [row[column] for row in csv.DictReader(stream)]
         assert numbers and [n for n in numbers if check(n)] == []
+
+
+def test_reasons_in_french_and_english():
+    """The template's report shows them in the reader's language; ``*_problem`` is the English one."""
+    from ptcekb.identifiers import siren_reasons, siret_reasons
+
+    assert siren_reasons(REAL_SIRENS[0]) is None and siret_reasons(REAL_SIRETS[0]) is None
+    assert siren_reasons("12345678") == {"en": "SIREN must be 9 digits, not 8", "fr": "le SIREN doit compter 9 chiffres, et non 8"}
+    assert siren_reasons("")["fr"] == "le SIREN est vide"
+    assert siren_reasons("12345678A")["fr"] == "le SIREN doit compter 9 chiffres (ni lettres ni signes)"
+    assert "clé de contrôle du SIREN est fausse" in siren_reasons("123456789")["fr"]
+    assert siret_reasons("00541094800016")["fr"].startswith("SIRET : ses 9 premiers chiffres ne forment pas un SIREN valide (")
+    assert siret_reasons("35600000049838")["fr"].startswith("SIRET de La Poste")
+    for number in ("", "12", "123456789", "00541094800016", "35600000049838", "00032517500017"):
+        check, problem = (siren_reasons, siren_problem) if len(number) <= 9 else (siret_reasons, siret_problem)
+        assert check(number)["en"] == problem(number) and check(number)["fr"] != problem(number)
+
+
+def _reference_luhn(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = ord(char) - 48
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def test_the_fast_luhn_check_agrees_with_the_definition():
+    import random
+
+    rng = random.Random(23)
+    numbers = ["", "0", "7", "18", "59", *REAL_SIRENS, *REAL_SIRETS, "12a4", "١٢٣"]
+    numbers += ["".join(rng.choice("0123456789") for _ in range(rng.choice((1, 2, 8, 9, 13, 14, 15)))) for _ in range(20000)]
+    for number in numbers:
+        assert luhn_valid(number) == _reference_luhn(number), number

@@ -23,9 +23,11 @@ import hashlib
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
@@ -33,6 +35,7 @@ from ... import __version__
 from ...config import Settings
 from ...files import replaced_atomically
 from ...namespaces import DCTERMS, LICENCE_OUVERTE, XSD
+from ...progress import Meter
 from ...rdf import file_entity, triple, typed
 from .. import Source
 from ..cog import normalise_name
@@ -130,6 +133,7 @@ class SireneIngest:
         self.members: list = []
         self.link_report: list[dict] = []
         self.provenance: dict = {}
+        self.progress: bool | None = None  # rows read, kept, rejected on stderr: None = when it is a terminal
 
     def _stocks(self) -> list[StockFile]:
         return [s for s in (self.units, self.establishments) if s is not None]
@@ -152,12 +156,16 @@ class SireneIngest:
         try:
             writer = Writer(self.ns, self.ref, sink, summary, rejects)
             tick = time.monotonic()
-            kept, protected, problems = read_units(self.units, writer, self.ref, referenced, rejects, candidates)
+            with self._meter("legal units", lambda: summary.kept_units) as progress:
+                kept, protected, problems = read_units(self.units, writer, self.ref, referenced, rejects, candidates,
+                                                       progress)
             seconds["legal units"] = round(time.monotonic() - tick, 2)
             found_sirets: set[str] = set()
             if self.establishments is not None:
                 tick = time.monotonic()
-                found_sirets = read_establishments(self.establishments, writer, kept, protected, referenced_sirets, rejects)
+                with self._meter("establishments", lambda: summary.kept_establishments) as progress:
+                    found_sirets = read_establishments(self.establishments, writer, kept, protected, referenced_sirets,
+                                                       rejects, progress)
                 seconds["establishments"] = round(time.monotonic() - tick, 2)
             writer.flush()
         finally:
@@ -173,6 +181,25 @@ class SireneIngest:
                   for s in self._stocks()]
         self.provenance = {"ingested": self.started.isoformat(), "inputs": inputs, "tool": f"ptcekb {__version__}"}
         return source(self.directory / "sirene.nt", self.provenance)
+
+    @contextmanager
+    def _meter(self, what: str, kept: Callable[[], int]) -> Iterator[Callable[[int], None]]:
+        """``progress(rows read)`` for one stock file: rows read, kept, rejected and the rate, on
+        stderr every second when it is a terminal (:class:`~ptcekb.progress.Meter`), else nothing."""
+        meter = Meter(what, enabled=self.progress)
+        rows = 0
+
+        def progress(read: int) -> None:
+            nonlocal rows
+            rows = read
+            meter.update(read, kept(), sum(self.summary.rejects.values()))
+
+        try:
+            yield progress
+            if meter.enabled:
+                meter.update(rows, kept(), sum(self.summary.rejects.values()), force=True)
+        finally:
+            meter.close()
 
     def finish(self, triples: int) -> IngestReport:
         """Record the published graph's size and the provenance next to the N-Triples (``sirene.json``)."""

@@ -35,6 +35,11 @@ _NAF = re.compile(r"^[0-9A-Z.]{2,8}$")
 _POSTCODE = re.compile(r"^\d{5}$")
 _NIC = re.compile(r"^\d{5}$")
 
+# Kept facts are handed on in pieces of at most this many strings (~5 MB of N-Triples), not once per
+# 16 MiB chunk of input: with 35 % of the rows kept a chunk makes ~70 MB of text, held as small
+# strings, joined, copied to the file and encoded into a loader block (docs/benchmarks.md, issue 23).
+FLUSH_PARTS = 40_000
+
 _XSD_DATE = f"<{XSD.date}>"
 _XSD_GYEAR = f"<{XSD.gYear}>"
 _XSD_BOOLEAN = f"<{XSD.boolean}>"
@@ -227,6 +232,8 @@ class Writer:
                 out.append(f"{org} {p['headOffice']} <{self.site_base}{siret}> .\n")
         out.append(f"{org} {p['seeAlso']} <{annuaire_unit_page(siren)}> .\n")
         self.parts.extend(out)
+        if len(self.parts) >= FLUSH_PARTS:
+            self.flush()
         return True, protected
 
     def _activity(self, out: list[str], node: str, code: str, nomenclature: str) -> None:
@@ -294,6 +301,8 @@ class Writer:
         self._band(out, node, get("trancheEffectifsEtablissement"), "")
         out.append(f"{node} {p['seeAlso']} <{annuaire_establishment_page(siret)}> .\n")
         self.parts.extend(out)
+        if len(self.parts) >= FLUSH_PARTS:
+            self.flush()
         self.summary.kept_establishments += 1
         return True
 

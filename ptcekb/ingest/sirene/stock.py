@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from ...errors import UserError
 from ...identifiers import siren_problem
@@ -148,10 +148,10 @@ def _records(stock: StockFile, lines: list[bytes], start: int, pending: list, re
 
 
 def _scan(stock: StockFile, first: list[bytes], chunks: Iterator[list[bytes]], ncols: int, rejects: Rejects,
-          fast, slow, flush) -> int:
+          fast, slow, flush, progress: Callable[[int], None] | None = None) -> int:
     """Feed every data line to ``fast(lines, i, start) -> next index`` (quote-free lines and one-line
-    quoted records), or, while a quoted field runs over several lines, to ``slow(line, fields)``.
-    Return the number of non-empty data lines."""
+    quoted records), or, while a quoted field runs over several lines, to ``slow(line, fields)``;
+    ``progress(rows so far)`` after each chunk. Return the number of non-empty data lines."""
     pending: list = []
     number = 1
     rows = 0
@@ -173,6 +173,8 @@ def _scan(stock: StockFile, first: list[bytes], chunks: Iterator[list[bytes]], n
             else:
                 i = fast(lines, i, start, pending)
         flush()
+        if progress is not None:
+            progress(rows)
     while pending:  # a quoted field still open at the end of the file: reject its line, read the next ones
         span = list(pending)
         pending.clear()
@@ -220,7 +222,8 @@ def _split(line: bytes, name: str, line_no: int, ncols: int, rejects: Rejects, i
 
 
 def read_units(stock: StockFile, writer: Writer, ref: Reference, referenced: set[str], rejects: Rejects,
-               candidates: dict[str, list]) -> tuple[set[bytes], set[bytes], dict[str, str]]:
+               candidates: dict[str, list], progress: Callable[[int], None] | None = None
+               ) -> tuple[set[bytes], set[bytes], dict[str, str]]:
     """Stream the legal units; return the kept SIRENs, the protected ones, and problems of referenced SIRENs."""
     kept: set[bytes] = set()
     protected_set: set[bytes] = set()
@@ -281,12 +284,13 @@ def read_units(stock: StockFile, writer: Writer, ref: Reference, referenced: set
                     keep(start + offset, fields)
         return len(lines)
 
-    writer.summary.unit_rows += _scan(stock, first, chunks, ncols, rejects, fast, slow, writer.flush)
+    writer.summary.unit_rows += _scan(stock, first, chunks, ncols, rejects, fast, slow, writer.flush, progress)
     return kept, protected_set, problems
 
 
 def read_establishments(stock: StockFile, writer: Writer, kept: set[bytes], protected: set[bytes],
-                        referenced_sirets: set[str], rejects: Rejects) -> set[str]:
+                        referenced_sirets: set[str], rejects: Rejects,
+                        progress: Callable[[int], None] | None = None) -> set[str]:
     """Stream the establishments; write those of kept units; return the referenced SIRETs found."""
     found: set[str] = set()
     name, first, chunks, col = _start_reading(stock, writer, ESTABLISHMENT_REQUIRED, "establishment")
@@ -318,6 +322,6 @@ def read_establishments(stock: StockFile, writer: Writer, kept: set[bytes], prot
                 keep(start + offset, fields)
         return len(lines)
 
-    writer.summary.establishment_rows += _scan(stock, first, chunks, ncols, rejects, fast, slow, writer.flush)
+    writer.summary.establishment_rows += _scan(stock, first, chunks, ncols, rejects, fast, slow, writer.flush, progress)
     return found
 

@@ -97,7 +97,8 @@ def _convert(tables: dict[str, Table], ns: Namespaces | None, root: Path, territ
             row.required()
             produced = HANDLERS[name](ctx, row, seen, line)
             if row.problems:
-                rejects.append(Reject(name, line, "; ".join(row.problems), tuple(row.details)))
+                more = f"; and {row.more} more problem(s)" if row.more else ""
+                rejects.append(Reject(name, line, "; ".join(row.problems) + more, row.reported()))
             else:
                 triples += produced
                 kept[name] += 1

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pyoxigraph as ox
 
-from ...identifiers import compact, siren_problem
+from ...identifiers import compact, siren_reasons
 from ...namespaces import DCTERMS, GEO, LOCN, ORG, PROV, PTCE, ROV, SKOS, TIME, XSD, Namespaces, slugify
 from ...rdf import TYPE, iri, text, triple, typed
 from ..registry import establishment as _establishment
@@ -57,7 +57,8 @@ def _ptce_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[o
     ns, out = ctx.ns, []
     slug = row.slug("id")
     if slug and slug in seen:
-        row.problem("id", f"duplicate PTCE id {slug!r} (first on line {seen[slug]})")
+        row.problem("id", f"duplicate PTCE id {slug!r} (first on line {seen[slug]})",
+                    f"identifiant de PTCE {slug!r} en double (déjà utilisé ligne {seen[slug]})")
     node = iri(ns.id("ptce", slug or "x"))
     out.append(triple(node, TYPE, iri(PTCE.PTCE)))
     if row.get("nom"):
@@ -82,7 +83,8 @@ def _ptce_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[o
         if row.get("nom_porteur"):
             out.append(triple(carrier, SKOS.prefLabel, row.text("nom_porteur")))
     elif row.get("nom_porteur") and not row.get("siren_porteur"):
-        row.problem("nom_porteur", "give siren_porteur too (the carrying structure is identified by its SIREN)")
+        row.problem("nom_porteur", "give siren_porteur too (the carrying structure is identified by its SIREN)",
+                    "indiquez aussi siren_porteur (la structure porteuse est identifiée par son SIREN)")
 
     # Territory: each COG unit directly (several values = their union) and, with a description,
     # a project territory comprising them.
@@ -97,16 +99,22 @@ def _ptce_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[o
         elif code in ctx.ref.cog.ept:
             units.append(iri(ctx.territories.id("ept", code)))
         else:
-            problem = siren_problem(code)
-            row.problem("territoire_epci", f"{value!r}: {problem}" if problem else f"{code} is not the SIREN of an EPCI in the COG 2026")
-    for column, kind, known in (("territoire_departements", "departement", ctx.ref.cog.departements),
-                                ("territoire_regions", "region", ctx.ref.cog.regions)):
+            problem = siren_reasons(code)
+            if problem:
+                row.identifier_problem("territoire_epci", value, problem)
+            else:
+                row.problem("territoire_epci", f"{code} is not the SIREN of an EPCI in the COG 2026",
+                            f"{code} n'est pas le SIREN d'un EPCI au COG 2026")
+    for column, kind, kind_fr, known in (
+            ("territoire_departements", "departement", "département", ctx.ref.cog.departements),
+            ("territoire_regions", "region", "région", ctx.ref.cog.regions)):
         for code in row.items(column):
             code = code.upper() if code.upper() in known else code
             if code in known:
                 units.append(iri(ctx.territories.id(kind, code)))
             else:
-                row.problem(column, f"unknown {kind} code {code!r} in the COG 2026")
+                row.problem(column, f"unknown {kind} code {code!r} in the COG 2026",
+                            f"code de {kind_fr} inconnu {code!r} au COG 2026")
     for unit in units:
         out.append(triple(node, PTCE.territory, unit))
     if row.get("territoire_description"):
@@ -174,12 +182,14 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
     ptce_id = row.ptce_reference(ctx.ptce_ids)
     siren, siret = row.siren("siren"), row.siret("siret")
     if siren and siret and siret[:9] != siren:
-        row.problem("siret", f"{siret} does not start with the SIREN {siren}")
+        row.problem("siret", f"{siret} does not start with the SIREN {siren}",
+                    f"{siret} ne commence pas par le SIREN {siren}")
     if siret and not siren and not row.get("siren"):
         siren = siret[:9]
     key = siren or slugify(row.get("nom"))
     if row.get("nom") and not key:
-        row.problem("nom", "the name must contain letters or digits (it names the organisation's IRI)")
+        row.problem("nom", "the name must contain letters or digits (it names the organisation's IRI)",
+                    "le nom doit contenir des lettres ou des chiffres (il sert à identifier l'organisation)")
     org = iri(ns.id("organisation", key or "x"))
 
     classes = []
@@ -187,7 +197,8 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
         concept = ref.concept("types-acteurs", code)
         if concept is None:
             allowed = ", ".join(sorted(ref.actor_class))
-            row.problem("type_acteur", f"unknown code {code!r} (code list types-acteurs: {allowed})")
+            row.problem("type_acteur", f"unknown code {code!r} (code list types-acteurs: {allowed})",
+                        f"code inconnu {code!r} (liste types-acteurs : {allowed})")
         else:
             classes.append(ref.actor_class[concept.rsplit("/", 1)[1]])
     ess_value = row.get("ess").lower()
@@ -197,22 +208,27 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
             classes.append(ess_class)
     elif ess_value in NO:
         if any(ess_class in ref.superclasses.get(c, ()) for c in classes):
-            row.problem("ess", "'non' contradicts type_acteur (an ESS enterprise type)")
+            row.problem("ess", "'non' contradicts type_acteur (an ESS enterprise type)",
+                        "'non' contredit type_acteur (un type d'entreprise de l'ESS)")
     elif ess_value:
-        row.problem("ess", f"{row.get('ess')!r} must be oui, non or empty")
+        row.problem("ess", f"{row.get('ess')!r} must be oui, non or empty",
+                    f"{row.get('ess')!r} : la valeur doit être oui, non ou vide")
     for i, first in enumerate(classes):
         for second in classes[i + 1:]:
             for a in ref.superclasses.get(first, {first}):
                 if any(frozenset((a, b)) in ref.disjoint for b in ref.superclasses.get(second, {second})):
+                    a_name, b_name = first.rsplit('#', 1)[1], second.rsplit('#', 1)[1]
                     row.problem("type_acteur" if ess_value not in YES else "ess",
-                                f"{first.rsplit('#', 1)[1]} and {second.rsplit('#', 1)[1]} are disjoint classes in the ontology")
+                                f"{a_name} and {b_name} are disjoint classes in the ontology",
+                                f"{a_name} et {b_name} sont incompatibles (classes disjointes de l'ontologie)")
                     break
 
     category = row.get("categorie_juridique")
     category_concept = None
     if category:
         if not re.match(r"^\d{4}$", category):
-            row.problem("categorie_juridique", f"{category!r} is not an INSEE legal category (4 digits, e.g. 9220)")
+            row.problem("categorie_juridique", f"{category!r} is not an INSEE legal category (4 digits, e.g. 9220)",
+                        f"{category!r} n'est pas une catégorie juridique de l'INSEE (4 chiffres, par exemple 9220)")
         else:
             category_concept = ref.concept("categories-juridiques", category)
     roles = row.codes("role", "roles")
@@ -222,7 +238,8 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
     sources = row.url("source")
     duplicate_key = (ptce_id, key, start[0] if start else "")
     if ptce_id and key and duplicate_key in seen:
-        row.problem("nom", f"this member is already listed for PTCE {ptce_id} with the same start (line {seen[duplicate_key]})")
+        row.problem("nom", f"this member is already listed for PTCE {ptce_id} with the same start (line {seen[duplicate_key]})",
+                    f"ce membre figure déjà pour le PTCE {ptce_id} avec le même début (ligne {seen[duplicate_key]})")
     if row.problems:
         return []
     seen[duplicate_key] = line
@@ -260,33 +277,36 @@ def _member_row(ctx: Context, row: Row, seen: dict[tuple, int], line: int) -> li
     return out
 
 
-def _identified(ctx: Context, row: Row, seen: dict[str, int], kind: str, what: str) -> tuple[str, str, ox.NamedNode]:
+def _identified(ctx: Context, row: Row, seen: dict[str, int], kind: str, what: str,
+                what_fr: str) -> tuple[str, str, ox.NamedNode]:
     """The PTCE a row refers to, the row's own id (unique in its file) and the IRI it mints."""
     ptce_id = row.ptce_reference(ctx.ptce_ids)
     slug = row.slug("id")
     if slug and slug in seen:
-        row.problem("id", f"duplicate {what} id {slug!r} (first on line {seen[slug]})")
+        row.problem("id", f"duplicate {what} id {slug!r} (first on line {seen[slug]})",
+                    f"identifiant de {what_fr} {slug!r} en double (déjà utilisé ligne {seen[slug]})")
     return ptce_id, slug, iri(ctx.ns.id(kind, slug or "x"))
 
 
 def _project_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[ox.Triple]:
     ns, out = ctx.ns, []
-    ptce_id, slug, node = _identified(ctx, row, seen, "projet", "project")
+    ptce_id, slug, node = _identified(ctx, row, seen, "projet", "project", "projet")
     innovations = row.codes("innovation", "types-innovation")
     start, end = row.period("debut", "fin")
     participants = []
     for item in row.items("participants"):
         digits = compact(item)
         if digits.isdigit():
-            problem = siren_problem(digits)
+            problem = siren_reasons(digits)
             if problem:
-                row.problem("participants", f"{item!r}: {problem}")
+                row.identifier_problem("participants", item, problem)
             else:
                 participants.append(iri(ns.id("organisation", digits)))
         elif ptce_id and (ptce_id, slugify(item)) in ctx.member_keys:
             participants.append(iri(ns.id("organisation", ctx.member_keys[(ptce_id, slugify(item))])))
         else:
-            row.problem("participants", f"{item!r} is neither a SIREN nor the name of a member of PTCE {ptce_id} in membres.csv")
+            row.problem("participants", f"{item!r} is neither a SIREN nor the name of a member of PTCE {ptce_id} in membres.csv",
+                        f"{item!r} n'est ni un SIREN ni le nom d'un membre du PTCE {ptce_id} dans membres.csv")
     sources = row.url("source")
     if row.problems:
         return []
@@ -309,16 +329,18 @@ def _project_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> lis
 
 def _place_row(ctx: Context, row: Row, seen: dict[str, int], line: int) -> list[ox.Triple]:
     ns, out = ctx.ns, []
-    ptce_id, slug, node = _identified(ctx, row, seen, "lieu", "place")
+    ptce_id, slug, node = _identified(ctx, row, seen, "lieu", "place", "lieu")
     kinds = row.codes("type", "types-lieux")
     commune = row.commune("commune")
     postcode = row.get("code_postal")
     if postcode and not re.match(r"^\d{5}$", postcode):
-        row.problem("code_postal", f"{postcode!r} is not a postal code (5 digits)")
+        row.problem("code_postal", f"{postcode!r} is not a postal code (5 digits)",
+                    f"{postcode!r} n'est pas un code postal (5 chiffres)")
     latitude = row.decimal("latitude", Decimal(-90), Decimal(90))
     longitude = row.decimal("longitude", Decimal(-180), Decimal(180))
     if (row.get("latitude") == "") != (row.get("longitude") == ""):
-        row.problem("latitude" if not row.get("latitude") else "longitude", "give both latitude and longitude, or neither")
+        row.problem("latitude" if not row.get("latitude") else "longitude", "give both latitude and longitude, or neither",
+                    "indiquez à la fois la latitude et la longitude, ou aucune des deux")
     sources = row.url("source")
     if row.problems:
         return []
@@ -354,7 +376,7 @@ def _resource_row(ctx: Context, row: Row, seen: dict, line: int) -> list[ox.Trip
     share = row.decimal("part", Decimal(0), Decimal(1), percent=True)
     year = row.get("annee")
     if year and not re.match(r"^\d{4}$", year):
-        row.problem("annee", f"{year!r} is not a year (YYYY)")
+        row.problem("annee", f"{year!r} is not a year (YYYY)", f"{year!r} n'est pas une année (AAAA)")
     sources = row.url("source")
     if row.problems:
         return []

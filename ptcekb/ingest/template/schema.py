@@ -57,17 +57,29 @@ VOCABULARIES = Path("ontology/vocabularies")
 ONTOLOGY = Path("ontology/ptce.ttl")
 
 
+# A reason said in English and French: {"en": …, "fr": …} (``labels.pick`` chooses one).
+Said = dict[str, str]
+
+
 @dataclass(frozen=True)
 class Reject:
-    """A rejected row (or header): file name, physical line (header = 1), reasons."""
+    """A rejected row (or header, or unreadable record): file name, physical line (header = 1), reasons.
+
+    ``reason`` is the English line the command line prints; ``problems`` says the same, one
+    (column, reason in both languages) per problem (column "" when it is about no one column),
+    for the validation report in the reader's language."""
 
     file: str
     line: int
     reason: str
-    problems: tuple[tuple[str, str], ...] = ()  # (column, problem) of a row's reason, when known
+    problems: tuple[tuple[str, Said], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"
+
+
+def said(en: str, fr: str) -> Said:
+    return {"en": en, "fr": fr}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pyoxigraph as ox
 
 from ...describe import Description, document_of
-from ...labels import Labeller, Link
+from ...labels import Labeller, Link, in_language
 from ...namespaces import PREFIXES, RDF
 from ...sparql_text import bind_iris
 
@@ -100,7 +100,7 @@ class Page:
         for triple in self.own:
             grouped.setdefault(triple.predicate.value, []).append(triple.object)
         order = sorted(grouped, key=lambda p: (p != _TYPE, (self.labeller.label(p) or p).lower()))
-        return [(self.link(ox.NamedNode(p)), [self.link(o) for o in grouped[p]]) for p in order]
+        return [(self.link(ox.NamedNode(p)), [self.link(o) for o in in_language(grouped[p], self.lang)]) for p in order]
 
     def incoming(self) -> list[tuple[Link, Link]]:
         """Links pointing to the resource from other resources (this page of them)."""

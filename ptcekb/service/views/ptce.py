@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ...labels import local_path
-from ...namespaces import DCTERMS, FOAF, ORG, PTCE, RDF, ROV, SKOS
+from ...labels import href as labels_href
+from ...namespaces import DCTERMS, FOAF, ORG, PROV, PTCE, RDF, ROV, SKOS
 from ..pagequery import Missing, Unanswered
 from .base import Page, view
 from .territory import hierarchy
@@ -58,7 +58,7 @@ def _compliance(page: Page) -> dict | None:
         raise Unanswered(documentation)
     if documentation is None or isinstance(documentation, dict):
         return documentation
-    return documentation.view(page.lang, href=lambda iri: local_path(iri, page.base) or iri)
+    return documentation.view(page.lang, href=lambda iri: labels_href(iri, page.base))
 
 
 def _identity(page: Page) -> list:
@@ -121,23 +121,30 @@ def _node(page: Page, node, *predicates) -> dict:
 
 
 def _statements(page: Page) -> list[dict]:
-    """The reified statements about the PTCE and its parts: what is stated, by which sources, how sure."""
+    """The statements about the PTCE and its parts: what is stated, by which sources, how sure.
+
+    Statement nodes (``rdf:subject``), selections and dated values (``ptce:valueOf``: the value or
+    its bounds, and its date) carry their sources with ``prov:wasDerivedFrom`` (docs/data-model.md §7)."""
     by_node: dict = {}
     for triple in page.description.triples:
         by_node.setdefault(triple.subject, {}).setdefault(triple.predicate.value, []).append(triple.object)
     out = []
     for node, properties in by_node.items():
-        if _iri(RDF.Statement) not in properties.get(str(RDF.type), []):
-            continue
         first = lambda key: properties.get(str(key), [None])[0]  # noqa: E731
+        subject, predicate = first(PTCE.valueOf) or first(RDF.subject), first(PTCE.property) or first(RDF.predicate)
+        if subject is None or predicate is None:
+            continue
+        value = first(RDF.value) if first(PTCE.valueOf) else first(RDF.object)
+        date = first(DCTERMS.date)
         out.append({
-            "subject": page.link(first(RDF.subject)),
-            "predicate": page.link(first(RDF.predicate)),
-            "object": page.link(first(RDF.object)) if first(RDF.object) is not None else None,
+            "subject": page.link(subject),
+            "predicate": page.link(predicate),
+            "object": page.link(value) if value is not None else None,
             "bounds": [page.link(v) for key in (PTCE.minimumValue, PTCE.maximumValue) for v in properties.get(str(key), [])],
-            "sources": [page.link(s) for s in properties.get(str(DCTERMS.source), [])],
+            "sources": [page.link(s) for s in properties.get(str(PROV.wasDerivedFrom), [])],
             "confidence": page.link(first(PTCE.confidence)) if first(PTCE.confidence) else None,
-            "note": first(SKOS.note).value if first(SKOS.note) else None,
+            "note": " — ".join(filter(None, [date.value if date is not None else None,
+                                              first(SKOS.note).value if first(SKOS.note) else None])) or None,
         })
     return sorted(out, key=lambda s: (s["subject"].text != page.title, s["predicate"].text))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 from ...namespaces import IGEO, PTCE, RDF
 from ...sparql_text import bind_iris
 from .base import Page, view
@@ -12,14 +14,56 @@ from .base import Page, view
 LEVELS = (str(IGEO.Region), str(IGEO.CollectiviteDOutreMer), str(IGEO.Departement),
           str(IGEO.Intercommunalite), str(IGEO.Commune))
 ESS_SAMPLE = 50
+CLOSED = "<https://w3id.org/ptce/concept/etats-administratifs/F>"  # établissement fermé
+CEASED = "<https://w3id.org/ptce/concept/etats-administratifs/C>"  # unité légale cessée
 
+# ESS enterprises with an active establishment in the territory or in one of its parts (the COG's
+# igeo:subdivisionDe is materialised transitively: a région's communes are its direct subjects).
+# Evaluated from the bound end: the territory, then its communes, then the sites of each commune
+# (an index lookup per commune), so the cost follows the territory's establishments, not the
+# register's. No ORDER BY: the engine stops at the LIMIT instead of sorting every establishment
+# of a région; the page sorts the sample by name. Same rule as queries/ess-du-territoire-non-membres.rq.
 ESS_IN_TERRITORY = """
-SELECT DISTINCT ?org ?name WHERE {
+SELECT DISTINCT ?org WHERE {
+  { VALUES ?commune { $this } } UNION { ?commune igeo:subdivisionDe $this }
   ?site ptce:commune ?commune ; org:siteOf ?org .
-  { FILTER(?commune = $this) } UNION { ?commune igeo:subdivisionDe $this }
-  { ?org ptce:essFlag true } UNION { ?org a/rdfs:subClassOf* ptce:EntrepriseESS }
-  OPTIONAL { ?org rov:legalName ?name }
-} ORDER BY ?name LIMIT %d"""
+  FILTER NOT EXISTS { ?site ptce:administrativeStatus %(closed)s }
+  FILTER NOT EXISTS { ?org ptce:administrativeStatus %(ceased)s }
+  FILTER(EXISTS { ?org ptce:essFlag true } || EXISTS { ?org a/rdfs:subClassOf* ptce:EntrepriseESS })
+}%(limit)s"""
+# The same question, for the link to all of them: with their names, sorted (the whole list: seconds
+# for a région on a national register, under the endpoint's own time limit and row cap).
+ESS_IN_TERRITORY_ALL = ESS_IN_TERRITORY.replace("SELECT DISTINCT ?org WHERE {", "SELECT DISTINCT ?org ?name WHERE {").replace(
+    "\n}%(limit)s", "\n  OPTIONAL { ?org rov:legalName ?legalName }\n  OPTIONAL { ?org skos:prefLabel ?label }"
+    "\n  BIND(COALESCE(?legalName, ?label) AS ?name)\n} ORDER BY ?name")
+
+# The PTCEs of a territory X, by relation: "same" (one of the PTCE's areas is X), "contains" (the
+# PTCE's territory — ptce:territory or the units it comprises — contains X) and "within" (one of
+# its areas lies within X). The seat (ptce:commune) and the units the sources name (dcterms:spatial)
+# are places, not a territory: they never make a PTCE "contain" the communes of a région.
+# "Lies within" is igeo:subdivisionDe (materialised transitively in the COG graph); an EPCI, which
+# the COG places in no département or région (it may straddle them), lies within a unit when all
+# its communes do. An EPCI straddling the unit is in no relation.
+# Evaluated from the PTCEs (a few hundred areas, a few index lookups each), not from X's
+# subdivisions: with SIRENE loaded, ptce:commune also holds every establishment of X.
+PTCES_OF_TERRITORY = """
+SELECT DISTINCT ?ptce ?relation WHERE {
+  { SELECT DISTINCT ?ptce ?area ?territory WHERE {
+      ?ptce a ptce:PTCE .
+      { ?ptce ptce:territory|ptce:territory/ptce:comprisesArea ?area BIND(true AS ?territory) }
+      UNION { ?ptce ptce:commune|dcterms:spatial ?area BIND(false AS ?territory) } } }
+  BIND(IF(?area = $this, "same",
+       IF(?territory && (EXISTS { $this igeo:subdivisionDe ?area }
+                         || EXISTS { $this a igeo:Intercommunalite .
+                                     FILTER NOT EXISTS { ?c igeo:subdivisionDe $this .
+                                                         FILTER NOT EXISTS { ?c igeo:subdivisionDe ?area } } }), "contains",
+       IF(EXISTS { ?area igeo:subdivisionDe $this }
+          || EXISTS { ?area a igeo:Intercommunalite .
+                      FILTER NOT EXISTS { ?c igeo:subdivisionDe ?area .
+                                          FILTER NOT EXISTS { ?c igeo:subdivisionDe $this } } }, "within", ?none))) AS ?relation)
+  FILTER(BOUND(?relation))
+}"""
+RELATIONS = ("same", "contains", "within")  # a PTCE related in several ways is listed under the first
 
 
 def level(page: Page, iri: str) -> int:
@@ -46,31 +90,30 @@ def territory(page: Page) -> dict:
     # the next level down only (a région lists its départements, not its 4,000 communes)
     next_level = min(by_level, default=None)
     shown = sorted({page.link(c) for c in by_level.get(next_level, [])}, key=lambda link: link.text)
-    ess_query = ESS_IN_TERRITORY % ESS_SAMPLE
+    marks = {"closed": CLOSED, "ceased": CEASED}
+    ess_query = ESS_IN_TERRITORY % {**marks, "limit": f" LIMIT {ESS_SAMPLE}"}
+    all_query = ESS_IN_TERRITORY_ALL % marks
     return {
         "hierarchy": hierarchy(page, page.iri),
         "children": shown,
         "children_total": {LEVELS[k]: len(set(v)) for k, v in sorted(by_level.items())},
         "ptces": page.section("ptces", lambda: ptces_of_territory(page)),
-        "ess": page.section("ess_here", lambda: [page.link(r["org"]) for r in page.rows(ess_query)]),
+        "ess": page.section("ess_here", lambda: sorted((page.link(r["org"]) for r in page.rows(ess_query)),
+                                                      key=lambda link: link.text.lower())),
         "ess_limit": ESS_SAMPLE,
-        "ess_query_url": "/sparql?query=" + quote(bind_iris(ess_query, {"this": page.iri}).replace(f"LIMIT {ESS_SAMPLE}", "")),
+        "ess_query_url": "/sparql?query=" + quote(bind_iris(all_query, {"this": page.iri})),
     }
 
 
 def ptces_of_territory(page: Page) -> dict[str, list]:
-    """PTCEs whose territory is this unit, contains it, or lies within it."""
-    rows = page.rows("""
-SELECT DISTINCT ?ptce ?relation WHERE {
-  ?ptce a ptce:PTCE ; ptce:territory|ptce:territory/ptce:comprisesArea|ptce:commune|dcterms:spatial ?area .
-  { FILTER(?area = $this) BIND("same" AS ?relation) }
-  UNION { $this igeo:subdivisionDe ?area BIND("contains" AS ?relation) }
-  UNION { ?area igeo:subdivisionDe $this BIND("within" AS ?relation) }
-}""")
-    out: dict[str, list] = {"same": [], "contains": [], "within": []}
-    for row in rows:
-        out[row["relation"].value].append(page.link(row["ptce"]))
-    return {k: sorted(set(v), key=lambda link: link.text) for k, v in out.items()}
+    """PTCEs whose territory is this unit, contains it, or lies within it (PTCES_OF_TERRITORY)."""
+    found: dict[str, set] = {}
+    for row in page.rows(PTCES_OF_TERRITORY):
+        found.setdefault(row["ptce"].value, set()).add(row["relation"].value)
+    out: dict[str, list] = {relation: [] for relation in RELATIONS}
+    for ptce, relations in found.items():
+        out[next(r for r in RELATIONS if r in relations)].append(page.link(ox.NamedNode(ptce)))
+    return {k: sorted(v, key=lambda link: link.text) for k, v in out.items()}
 
 
 @view("territory.html", PTCE.TerritoireDeProjet)
