@@ -168,10 +168,31 @@ def _build_remote(settings: Settings, sources: list[Source] | None) -> BuildRepo
     with tempfile.TemporaryDirectory(prefix="ptcekb-build-") as scratch:
         local_settings = settings.model_copy(update={"store": Path(scratch) / "store", "store_url": None})
         report = build(local_settings, sources)
-        local = ox.Store.read_only(str(StoreLocation(local_settings.store).current()))
-        graphs = {graph.value: (q.triple for q in local.quads_for_pattern(None, None, None, graph))
-                  for graph in local.named_graphs() if isinstance(graph, ox.NamedNode)}
-        remote_store(settings, timeout=BUILD_PUSH_TIMEOUT).publish(graphs, build=_now().strftime("%Y%m%dT%H%M%S"))
-        del local
+        push_to_remote(settings, local_settings.store)
     return replace(report, store=settings.store_url)
+
+
+def push_to_remote(settings: Settings, location: Path, only: set[str] | None = None) -> None:
+    """Publish every graph of the local store ``location`` (or the graphs ``only`` names, the others
+    left as served) to the remote store of ``settings`` (staged, then switched in one update:
+    remote.RemoteStore.publish)."""
+    local = ox.Store.read_only(str(StoreLocation(location).current()))
+    graphs = {graph.value: (q.triple for q in local.quads_for_pattern(None, None, None, graph))
+              for graph in local.named_graphs()
+              if isinstance(graph, ox.NamedNode) and (only is None or graph.value in only)}
+    remote_store(settings, timeout=BUILD_PUSH_TIMEOUT).publish(graphs, build=_now().strftime("%Y%m%dT%H%M%S"),
+                                                               whole=only is None)
+    del local
+
+
+def pull_from_remote(settings: Settings, location: Path) -> None:
+    """A local store at ``location`` publishing a copy of every graph the remote store of ``settings``
+    serves (one CONSTRUCT per graph, in N-Triples: its blank nodes stay one node each)."""
+    remote = remote_store(settings, timeout=BUILD_PUSH_TIMEOUT)
+    with StoreLocation(location).building() as directory:
+        store = ox.Store(str(directory))
+        for graph in remote.named_graphs(fresh=True):
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in remote.graph_triples(graph))
+        store.flush()
+        del store
 

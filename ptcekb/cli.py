@@ -287,7 +287,9 @@ def parser() -> argparse.ArgumentParser:
     sirene.set_defaults(handler=cmd_ingest_sirene)
     sirene.add_argument("--unites-legales", required=True, metavar="FILE", help="StockUniteLegale_utf8.csv or .zip")
     sirene.add_argument("--etablissements", metavar="FILE", help="StockEtablissement_utf8.csv or .zip")
-    sirene.add_argument("--store", type=Path, help="store directory (default var/store, PTCEKB_STORE)")
+    sirene.add_argument("--store", help="store directory (default var/store, PTCEKB_STORE), or a remote store's query "
+                                        "endpoint http(s)://… (its graphs copied to a scratch store, the new build "
+                                        "published back: docs/deployment.md)")
     return main
 
 

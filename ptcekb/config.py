@@ -54,6 +54,8 @@ VARIABLES = {
     "PTCEKB_STORE": "store",
     "PTCEKB_STORE_UPDATE": "store_update_url",
     "PTCEKB_STORE_GSP": "store_gsp_url",
+    "PTCEKB_STORE_USER": "store_user",
+    "PTCEKB_STORE_PASSWORD": "store_password",
     "PTCEKB_BASE_IRI": "base_iri",
     "PTCEKB_SOURCES": "sources_root",
     "PTCEKB_PUBLIC_URL": "public_url",
@@ -105,6 +107,8 @@ class Settings(BaseSettings):
     store_url: str | None = None  # a remote SPARQL engine's query endpoint instead of the store directory (remote.py)
     store_update_url: str | None = None  # the remote engine's update endpoint (default: its …/update)
     store_gsp_url: str | None = None  # the remote engine's Graph Store endpoint (default: its …/store)
+    store_user: str | None = None  # the remote engine's account, when it asks for one (Basic or Digest)
+    store_password: str | None = Field(default=None, repr=False)  # a secret: never in a log line
     base_iri: str = DEFAULT_BASE_IRI
     sources_root: Path = SOURCES_ROOT
     query_timeout: float = 30.0
@@ -175,7 +179,8 @@ class Settings(BaseSettings):
     def _count(cls, value, info):
         return _at_least_one(value, _VARIABLE[info.field_name], cls.model_fields[info.field_name].default)
 
-    @field_validator("update_token", "public_url", "store_update_url", "store_gsp_url", mode="before")
+    @field_validator("update_token", "public_url", "store_update_url", "store_gsp_url", "store_user",
+                     "store_password", mode="before")
     @classmethod
     def _unset_if_empty(cls, value):
         return value or None

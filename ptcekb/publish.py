@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
-from .build import GraphRecord, activity_triples, describe_graph
+from .build import GraphRecord, activity_triples, describe_graph, pull_from_remote, push_to_remote
 from .config import Settings
 from .errors import UserError
 from .files import replaced_atomically
 from .ingest import Source
-from .ingest.sirene import IngestReport, SireneIngest
+from .ingest.sirene import IngestReport, SireneIngest, derived_dir
 from .loading import GraphLoader, Tee
 from .namespaces import XSD
 from .rdf import iri, triple, typed
@@ -34,9 +36,29 @@ VOID_SUBSET, VOID_TRIPLES = "http://rdfs.org/ns/void#subset", "http://rdfs.org/n
 
 
 def ingest_sirene(settings: Settings, units_path: Path, establishments_path: Path | None) -> IngestReport:
-    """Read the SIRENE stock files and publish the store with the new ``graph/sirene``."""
+    """Read the SIRENE stock files and publish the store with the new ``graph/sirene``.
+
+    A remote store's graphs are first copied into a scratch local store, where the new build is
+    made as for a local store, then graph/sirene and graph/meta are published back (staged and switched
+    in one update, the other graphs left as served); the kept N-Triples, rejects and members' linking stay in ``{PTCEKB_STORE's directory}.sirene`` (by default
+    ``var/store.sirene``), where ``ptcekb build --store URL`` finds the graph again."""
+    if settings.store_url:
+        with tempfile.TemporaryDirectory(prefix="ptcekb-ingest-") as scratch:
+            local = settings.model_copy(update={"store": Path(scratch) / "store", "store_url": None})
+            pull_from_remote(settings, local.store)
+            report = _ingest_sirene(local, units_path, establishments_path, derived_dir(settings))
+            # only graph/sirene and graph/meta changed: the others stay as served (one update switches both)
+            push_to_remote(settings, local.store, only={settings.ns.graph("sirene"), settings.ns.meta_graph})
+        return replace(report, store=settings.store_url)
+    return _ingest_sirene(settings, units_path, establishments_path)
+
+
+def _ingest_sirene(settings: Settings, units_path: Path, establishments_path: Path | None,
+                   directory: Path | None = None) -> IngestReport:
     current = StoreLocation(settings.store).current()  # a UserError when nothing was built yet
     run = SireneIngest(settings, units_path, establishments_path)
+    if directory is not None:
+        run.directory = directory
     try:
         published = ox.Store.read_only(str(current))
         run.read_members(published)

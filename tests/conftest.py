@@ -117,9 +117,103 @@ class Oxigraph:
         self.process.wait(timeout=10)
 
 
+class Virtuoso:
+    """A real Virtuoso Open Source (Debian's ``virtuoso-opensource``: ``virtuoso-t``) in ``directory``,
+    with its own virtuoso.ini, its HTTP and SQL ports free on 127.0.0.1, and the account ptcekb writes
+    with: the tested configuration of docs/deployment.md."""
+
+    BINARY = "/usr/bin/virtuoso-t"
+    USER, PASSWORD = "ptcekb", "ptcekb-test"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.http_port, self.sql_port = free_port(), free_port()
+        base = f"http://127.0.0.1:{self.http_port}"
+        self.url = base + "/sparql"  # queries: anonymous, read-only
+        self.env = {"PTCEKB_STORE_UPDATE": base + "/sparql-auth",  # updates and Graph Store: digest auth
+                    "PTCEKB_STORE_GSP": base + "/sparql-graph-crud-auth",
+                    "PTCEKB_STORE_USER": self.USER, "PTCEKB_STORE_PASSWORD": self.PASSWORD}
+        (directory / "virtuoso.ini").write_text(VIRTUOSO_INI.format(http=self.http_port, sql=self.sql_port))
+        self.log = open(directory / "virtuoso.out", "w")
+        self.process = subprocess.Popen([self.BINARY, "+foreground", "+configfile", "virtuoso.ini"], cwd=directory,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"virtuoso-t exited: {(directory / 'virtuoso.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            self.stop()
+            raise RuntimeError("virtuoso did not start")
+        # The account ptcekb publishes with: SPARQL_UPDATE lets it use /sparql-auth and the Graph Store.
+        self.sql(f"DB.DBA.USER_CREATE('{self.USER}', '{self.PASSWORD}'); GRANT SPARQL_UPDATE TO \"{self.USER}\";")
+
+    def sql(self, statements: str) -> str:
+        done = subprocess.run(["isql-vt", f"127.0.0.1:{self.sql_port}", "dba", "dba", f"exec={statements}"],
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode != 0 or "Error" in done.stdout:
+            raise RuntimeError(f"isql-vt: {done.stdout}{done.stderr}")
+        return done.stdout
+
+    def stop(self) -> None:
+        self.process.terminate()  # a checkpoint, then exit
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.log.close()
+
+
+# The settings of docs/deployment.md's tested configuration; paths are relative to the directory.
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = virtuoso.db
+ErrorLogFile = virtuoso.log
+LockFile = virtuoso.lck
+TransactionFile = virtuoso.trx
+xa_persistent_file = virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = virtuoso-temp.db
+TransactionFile = virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+CaseMode = 2
+DirsAllowed = .
+NumberOfBuffers = 170000
+MaxDirtyBuffers = 130000
+CheckpointInterval = 60
+TransactionAfterImageLimit = 2000000000
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = .
+ServerThreads = 20
+MaxClientConnections = 20
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryCostEstimationTime = 0
+MaxQueryExecutionTime = 0
+"""
+
+
 # PTCEKB_TEST_STORE=remote: the session's knowledge base lives in a real `oxigraph serve` (a remote
 # store, --store http://…) instead of a local directory; .ci/run runs the service tests that way too.
-REMOTE = os.environ.get("PTCEKB_TEST_STORE") == "remote"
+# PTCEKB_TEST_STORE=virtuoso: the same, in a real Virtuoso (make test runs a subset that way).
+REMOTE = os.environ.get("PTCEKB_TEST_STORE") in ("remote", "virtuoso")
+VIRTUOSO = os.environ.get("PTCEKB_TEST_STORE") == "virtuoso"
+
+
+def slow_on_virtuoso(what: str):
+    """xfail under PTCEKB_TEST_STORE=virtuoso, with the measured reason: a whole-base scan that Virtuoso
+    7.2 answers slower than the time limit on this project's machine (2 cores shared, load ~10), where
+    Oxigraph's server answers in time. Not strict: on an idle machine it may pass."""
+    return pytest.mark.xfail(VIRTUOSO, strict=False, reason=f"Virtuoso, measured on 2 shared cores: {what} (docs/deployment.md)")
 
 
 @pytest.fixture(scope="session")
@@ -128,9 +222,25 @@ def store_dir(tmp_path_factory):
     if not REMOTE:
         yield tmp_path_factory.mktemp("kb") / "store"
         return
-    engine = Oxigraph(tmp_path_factory.mktemp("engine"))
-    yield engine.url
-    engine.stop()
+    if not VIRTUOSO:
+        engine = Oxigraph(tmp_path_factory.mktemp("engine"))
+        yield engine.url
+        engine.stop()
+        return
+    if not os.access(Virtuoso.BINARY, os.X_OK):
+        pytest.fail(f"{Virtuoso.BINARY} is missing: install Debian's virtuoso-opensource (make test does)")
+    engine = Virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    saved = {name: os.environ.get(name) for name in engine.env}
+    os.environ.update(engine.env)  # every server and command of the session writes with them
+    try:
+        yield engine.url
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        engine.stop()
 
 
 def copy_store(source: Path, target: Path) -> Path:

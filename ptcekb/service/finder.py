@@ -21,9 +21,11 @@ from .pagequery import need
 from .views.base import SPARQL_PREFIXES
 
 # Every place a PTCE is given: its seat's commune, its territory and the units its project territory
-# comprises, lies within or overlaps, the units its sources name.
-_PLACES = ("(ptce:territory/(ptce:comprisesArea|ptce:withinArea|ptce:overlapsArea)?)"
-           "|org:hasPrimarySite/ptce:commune|ptce:mentionedArea")
+# comprises, lies within or overlaps, the units its sources name. (`ptce:territory/(...)?` spelt out as
+# alternatives: the same solutions under DISTINCT, and Virtuoso 7.2 cannot compile a `?` path inside an
+# alternative: "Weird '|' ppath", docs/deployment.md)
+_PLACES = ("ptce:territory|ptce:territory/ptce:comprisesArea|ptce:territory/ptce:withinArea"
+           "|ptce:territory/ptce:overlapsArea|org:hasPrimarySite/ptce:commune|ptce:mentionedArea")
 QUERIES = {
     "names": """SELECT ?ptce ?name ?main WHERE { ?ptce a ptce:PTCE .
       { ?ptce skos:prefLabel ?name BIND(true AS ?main) } UNION { ?ptce skos:altLabel ?name } }""",
