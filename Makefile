@@ -72,13 +72,13 @@ TEST_RUN := PTCEKB_TEST_RUN=$(shell date +%s%N)
 # on local stores whatever the store, and the browser test adds nothing engine-specific (docs/deployment.md).
 VIRTUOSO_TESTS := tests/test_service.py tests/test_resources.py tests/test_validation.py tests/test_virtuoso.py
 
-test: $(VENV)/.installed-test chromium virtuoso
+test: $(VENV)/.installed-test chromium
 	$(TEST_RUN) $(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 	$(TEST_RUN) PTCEKB_TEST_STORE=remote $(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS) $(REMOTE_TESTS)
-	$(TEST_RUN) PTCEKB_TEST_STORE=virtuoso $(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS) $(VIRTUOSO_TESTS)
 	$(TEST_RUN) $(BIN)/python tests/leftovers.py
 
-# The Virtuoso run alone.
+# The Virtuoso run (about 22 minutes on 2 cores), not yet part of `make test` and CI: run it before a
+# change to the remote store (ptcekb/remote.py) or to page and validation queries lands.
 test-virtuoso: $(VENV)/.installed-test virtuoso
 	$(TEST_RUN) PTCEKB_TEST_STORE=virtuoso $(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS) $(VIRTUOSO_TESTS)
 	$(TEST_RUN) $(BIN)/python tests/leftovers.py
