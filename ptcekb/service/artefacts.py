@@ -30,7 +30,9 @@ from ..files import replaced_atomically
 from ..i18n import KINDS
 from ..labels import LABEL_PREDICATES
 from ..namespaces import IGEO, PTCE, RDF
+from .finder import QUERIES  # the home page reads their answers (finder.catalogue_of)
 from .pagequery import Missing, Unanswered
+from .views.base import SPARQL_PREFIXES
 
 log = logging.getLogger("ptcekb.service.artefacts")
 
@@ -207,9 +209,6 @@ def write(settings, store: ox.Store, build: str, seconds: dict | None = None) ->
     """Write the artefacts of ``build`` (its store, complete, not yet published); remove those of
     the builds no longer kept (``StoreLocation`` keeps the published build and the one before).
     ``seconds`` gets the time of each."""
-    from .finder import QUERIES  # the home page's module reads the same answers (finder.catalogue_of)
-    from .views.base import SPARQL_PREFIXES
-
     directory = location(settings)
     directory.mkdir(parents=True, exist_ok=True)
 
