@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -19,7 +19,7 @@ from .progress import steps
 from .loading import load_ntriples
 from .rdf import file_entity, integer, iri, labels, text, triple, typed
 from .remote import remote_store
-from .store import StoreLocation
+from .store import PARTIAL, StoreLocation
 
 BUILD_PUSH_TIMEOUT = 600.0  # seconds for each Graph Store upload to a remote store
 
@@ -44,8 +44,14 @@ class BuildReport:
         return sum(g.triples for g in self.graphs)
 
 
-def build(settings: Settings, sources: list[Source] | None = None) -> BuildReport:
-    """Build every source into a new store and publish it atomically."""
+# What is made of a complete build before it is published: ``(store, build id, seconds by step)``
+# (the command line passes the service's artefacts: ptcekb/service/artefacts.py).
+BeforePublishing = Callable[[ox.Store, str, dict], None]
+
+
+def build(settings: Settings, sources: list[Source] | None = None,
+          before_publishing: BeforePublishing | None = None) -> BuildReport:
+    """Build every source into a new store and publish it atomically (after ``before_publishing``)."""
     if settings.store_url:
         return _build_remote(settings, sources)
     ctx = BuildContext(settings)
@@ -68,6 +74,8 @@ def build(settings: Settings, sources: list[Source] | None = None) -> BuildRepor
         store.bulk_extend(_in_graph(figures, settings.ns.meta_graph))
         store.flush()
         store.optimize()
+        if before_publishing is not None:
+            before_publishing(store, directory.name.removesuffix(PARTIAL), {})
         del store
     return BuildReport(settings.store, records, ctx.warnings)
 

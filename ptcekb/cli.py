@@ -25,10 +25,21 @@ def _settings(args) -> Settings:
     return Settings.from_env(store=getattr(args, "store", None), base_iri=getattr(args, "base_iri", None))
 
 
+def _artefacts(settings: Settings):
+    """What the service shows of a whole build (dumps, statistics, indexes), made before it is
+    published (ptcekb/service/artefacts.py); none for a remote store (made by the service)."""
+    from .service import artefacts
+
+    if settings.store_url:
+        return None
+    return lambda store, build, seconds: artefacts.write(settings, store, build, seconds)
+
+
 def cmd_build(args) -> int:
     from .build import build
 
-    report = build(_settings(args))
+    settings = _settings(args)
+    report = build(settings, before_publishing=_artefacts(settings))
     for warning in report.warnings:
         print(f"ptcekb: warning: {warning}", file=sys.stderr)
     print(f"built {report.triples:,} triples in {len(report.graphs)} graphs into {report.store}", file=sys.stderr)
@@ -205,7 +216,8 @@ def cmd_ingest_sirene(args) -> int:
     from .publish import ingest_sirene
 
     settings = _settings(args)
-    report = ingest_sirene(settings, Path(args.unites_legales), Path(args.etablissements) if args.etablissements else None)
+    report = ingest_sirene(settings, Path(args.unites_legales), Path(args.etablissements) if args.etablissements else None,
+                           _artefacts(settings))
     s = report.summary
     kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(s.rejects.items())) or "none"
     statuses: dict[str, int] = {}

@@ -2,7 +2,7 @@
 
 :func:`replace_graph` makes a new build of the published store: every other graph carried over,
 the new graph bulk-loaded while its N-Triples are written (``ptcekb.loading``), ``graph/meta``
-rewritten with the description of ``ptcekb.build``; the atomic link switch of the store
+rewritten with the description of ``ptcekb.build`` (and what ``before_publishing`` makes of the build, as for ``build``); the atomic link switch of the store
 (``ptcekb.store``) makes the replacement atomic (an interrupted run leaves the previous graph
 served). :func:`ingest_sirene` runs it on what the SIRENE ingest (``ptcekb.ingest.sirene``) reads.
 """
@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
-from .build import GraphRecord, activity_triples, describe_graph, pull_from_remote, push_to_remote
+from .build import BeforePublishing, GraphRecord, activity_triples, describe_graph, pull_from_remote, push_to_remote
 from .config import Settings
 from .errors import UserError
 from .files import replaced_atomically
@@ -35,13 +35,14 @@ OPTIMIZE_FROM = 1_000_000            # compact the new build when the replaced g
 VOID_SUBSET, VOID_TRIPLES = "http://rdfs.org/ns/void#subset", "http://rdfs.org/ns/void#triples"
 
 
-def ingest_sirene(settings: Settings, units_path: Path, establishments_path: Path | None) -> IngestReport:
+def ingest_sirene(settings: Settings, units_path: Path, establishments_path: Path | None,
+                  before_publishing: BeforePublishing | None = None) -> IngestReport:
     """Read the SIRENE stock files and publish the store with the new ``graph/sirene``.
 
     A remote store's graphs are first copied into a scratch local store, where the new build is
     made as for a local store, then graph/sirene and graph/meta are published back (staged and switched
-    in one update, the other graphs left as served); the kept N-Triples, rejects and members' linking stay in ``{PTCEKB_STORE's directory}.sirene`` (by default
-    ``var/store.sirene``), where ``ptcekb build --store URL`` finds the graph again."""
+    in one update, the other graphs left as served); the kept N-Triples, rejects and members' linking stay
+    in ``{PTCEKB_STORE's directory}.sirene`` (by default ``var/store.sirene``), where ``ptcekb build --store URL`` finds the graph again."""
     if settings.store_url:
         with tempfile.TemporaryDirectory(prefix="ptcekb-ingest-") as scratch:
             local = settings.model_copy(update={"store": Path(scratch) / "store", "store_url": None})
@@ -50,11 +51,11 @@ def ingest_sirene(settings: Settings, units_path: Path, establishments_path: Pat
             # only graph/sirene and graph/meta changed: the others stay as served (one update switches both)
             push_to_remote(settings, local.store, only={settings.ns.graph("sirene"), settings.ns.meta_graph})
         return replace(report, store=settings.store_url)
-    return _ingest_sirene(settings, units_path, establishments_path)
+    return _ingest_sirene(settings, units_path, establishments_path, before_publishing=before_publishing)
 
 
 def _ingest_sirene(settings: Settings, units_path: Path, establishments_path: Path | None,
-                   directory: Path | None = None) -> IngestReport:
+                   directory: Path | None = None, before_publishing: BeforePublishing | None = None) -> IngestReport:
     current = StoreLocation(settings.store).current()  # a UserError when nothing was built yet
     run = SireneIngest(settings, units_path, establishments_path)
     if directory is not None:
@@ -65,12 +66,13 @@ def _ingest_sirene(settings: Settings, units_path: Path, establishments_path: Pa
     except OSError as exc:
         raise UserError(f"cannot open the knowledge base at {settings.store}: {exc}") from None
     count = replace_graph(settings, published, current, "sirene", run.write, run.directory / "sirene.nt",
-                          run.started, run.summary.seconds)
+                          run.started, run.summary.seconds, before_publishing)
     return run.finish(count)
 
 
 def replace_graph(settings: Settings, published: ox.Store, current: Path, name: str,
-                  write: Callable[[Tee], Source], keep: Path, started: datetime, seconds: dict) -> int:
+                  write: Callable[[Tee], Source], keep: Path, started: datetime, seconds: dict,
+                  before_publishing: BeforePublishing | None = None) -> int:
     """Publish a new build where ``graph/{name}`` holds what ``write(sink)`` writes (N-Triples lines);
     ``write`` returns the graph's source for ``graph/meta``. The N-Triples are kept as ``keep`` (for
     rebuilds). Return the graph's number of triples; ``seconds`` gets the time of each step."""
@@ -88,6 +90,8 @@ def replace_graph(settings: Settings, published: ox.Store, current: Path, name: 
             tick = time.monotonic()
         seconds["store: load after reading"] = round(time.monotonic() - tick, 2)
         count = _finish_build(settings, store, source, old_meta, started, seconds)
+        if before_publishing is not None:
+            before_publishing(store, published_as, seconds)
         del store
     base.adopt(published_as)
     return count

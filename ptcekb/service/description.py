@@ -1,13 +1,12 @@
 """The SPARQL service description and the VoID description (``/.well-known/void``).
 
-Statistics (triples, entities, classes, properties, class partitions per named graph) are computed
-once per build, held in the knowledge base's cache of the build being served (kb.BuildCache), which
-is dropped with every rebuild and every update (update.py publishes a new build).
+Statistics (triples, entities, classes, properties, class partitions per named graph) are made when
+a build is published (artefacts.py), or else computed once per build; either way held in the
+knowledge base's cache of the build being served (kb.BuildCache), which is dropped with every
+rebuild and every update (update.py publishes a new build).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -16,7 +15,8 @@ from fastapi.responses import Response
 from ..errors import UserError
 from ..namespaces import LICENCE_OUVERTE
 from ..namespaces import DCTERMS, FOAF, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
-from .dumps import DUMPS
+from . import artefacts
+from .artefacts import DUMPS, STATISTICS_QUERIES, Statistics, statistics_of
 from . import worker_guard
 from .http import error_response
 from .negotiation import by_name, negotiate
@@ -44,58 +44,20 @@ def void_url(request: Request) -> str:
 # Statistics, once per build
 
 
-@dataclass(frozen=True)
-class GraphStats:
-    triples: int
-    entities: int  # distinct subjects that have an rdf:type
-    classes: int
-    properties: int
-    class_partitions: dict[str, int]  # class IRI -> entities of that class
-
-
-@dataclass(frozen=True)
-class Statistics:
-    directory: str
-    graphs: dict[str, GraphStats]  # named graph IRI -> its statistics
-    triples: int  # quads: the sum over the named graphs
-    entities: int
-    classes: int
-    properties: int
-
-
 async def compute_statistics(queries, directory: str, timeout: float) -> Statistics:
-    """Four aggregates over the whole store, by the query workers, each under ``timeout``
-    (raises ``pagequery.Unanswered`` when one has no answer in time)."""
-    async def select(query: str) -> list[dict]:
-        return need(await queries.select(query, timeout=timeout))
-
-    per_property: dict[str, dict[str, int]] = {}
-    for row in await select("SELECT ?g ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"):
-        per_property.setdefault(row["g"].value, {})[row["p"].value] = int(row["n"].value)
-    partitions: dict[str, dict[str, int]] = {}
-    for row in await select("SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ?c"):
-        partitions.setdefault(row["g"].value, {})[row["c"].value] = int(row["n"].value)
-    entities = {row["g"].value: int(row["n"].value) for row in await select(
-        "SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g")}
-    (total,) = await select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }")
-    graphs = {
-        graph: GraphStats(sum(props.values()), entities.get(graph, 0), len(partitions.get(graph, {})), len(props),
-                          dict(sorted(partitions.get(graph, {}).items())))
-        for graph, props in sorted(per_property.items())
-    }
-    return Statistics(
-        directory, graphs, sum(g.triples for g in graphs.values()), int(total["n"].value),
-        len({c for p in partitions.values() for c in p}), len({p for props in per_property.values() for p in props}),
-    )
+    """The statistics by the query workers, each of the four aggregates under ``timeout`` (raises
+    ``pagequery.Unanswered`` when one has no answer in time): for a build published without them."""
+    return statistics_of(directory, [need(await queries.select(query, timeout=timeout)) for query in STATISTICS_QUERIES])
 
 
 async def statistics(request: Request) -> Statistics | Missing:
-    """The statistics of the served build: computed once per build in the background, under the
-    endpoint's query time limit per query; a request waits for them at most the page time limit."""
+    """The statistics of the served build: made when it was published (artefacts.py), else computed
+    once per build in the background under the endpoint's query time limit per query; a request
+    waits for them at most the page time limit."""
     kb, queries = request.app.state.kb, request.app.state.page_queries
     build = kb.build
-    return await queries.per_build("the statistics", build).get(
-        lambda: compute_statistics(queries, build, kb.settings.query_timeout), queries.timeout)
+    return await artefacts.per_build(request.app, "the statistics", artefacts.STATISTICS,
+                                     lambda: compute_statistics(queries, build, kb.settings.query_timeout))
 
 
 def not_ready(missing: Missing) -> UserError:

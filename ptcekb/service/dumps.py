@@ -1,16 +1,14 @@
 """``/dumps/``: the whole knowledge base as files (N-Quads gzip, TriG), described as DCAT distributions.
 
-Each dump is written once per build, atomically, next to the store (``DIR.dumps/``), on first
-request; the dumps of builds no longer served are removed.
+Each dump is written with the build, atomically, next to the store (``DIR.dumps/``: artefacts.py);
+a build without them (an older one, one published by ``/update``) has them written on first
+request, which the log says once; the dumps of builds no longer served are then removed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
-import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,6 +18,8 @@ from fastapi.responses import FileResponse, Response
 from ..errors import UserError
 from ..files import replaced_atomically
 from ..namespaces import DCAT, DCTERMS, LICENCE_OUVERTE, PREFIXES, RDF
+from . import artefacts
+from .artefacts import DUMPS, Dump
 from .documents import choose, language
 from .http import CORS_HEADERS, document_not_acceptable, error_response
 from .negotiation import HTML
@@ -29,47 +29,22 @@ router = APIRouter()
 IANA = "https://www.iana.org/assignments/media-types/"
 
 
-@dataclass(frozen=True)
-class Dump:
-    name: str
-    rdf_format: ox.RdfFormat
-    compressed: bool
-    title: tuple[str, str]  # fr, en
-
-    @property
-    def media_type(self) -> str:
-        return "application/gzip" if self.compressed else self.rdf_format.media_type
-
-    def url(self, request: Request) -> str:
-        return str(request.base_url) + "dumps/" + self.name
-
-    def write(self, store, target: Path) -> None:
-        """Write every named graph of ``store`` (local or remote) to ``target``."""
-        with open(target, "wb") as raw:
-            if self.compressed:
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=5) as stream:
-                    store.dump(stream, format=self.rdf_format)
-            else:
-                store.dump(raw, format=self.rdf_format)
-
-
-DUMPS = (
-    Dump("ptcekb.nq.gz", ox.RdfFormat.N_QUADS, True, ("Tous les graphes, N-Quads compressé (gzip)",
-                                                     "Every named graph, gzipped N-Quads")),
-    Dump("ptcekb.trig", ox.RdfFormat.TRIG, False, ("Tous les graphes, TriG", "Every named graph, TriG")),
-)
 _BY_NAME = {d.name: d for d in DUMPS}
 _lock = threading.Lock()
 
 
 def dump_file(kb, dump: Dump) -> tuple[Path, str]:
-    """The file of ``dump`` for the served build, written once (atomically) per build; and the build id."""
+    """The file of ``dump`` for the served build, written with the build, or else once (atomically)
+    on first request; and the build id."""
     settings, build, store = kb.settings, kb.build, kb.store()
-    cache = settings.store.with_name(settings.store.name + ".dumps")
-    target = cache / (re.sub(r"[^\w.-]", "_", build) + "." + dump.name)
+    target = artefacts.path(settings, build, dump.name)
+    if target.exists():
+        return target, build
     with _lock:
         if target.exists():
             return target, build
+        artefacts.missing(dump.name, build)
+        cache = artefacts.location(settings)
         cache.mkdir(parents=True, exist_ok=True)
         with replaced_atomically(target) as partial:
             dump.write(store, partial)

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ..i18n import translator
 from .documents import language
-from .finder import FILTERS, MAX_SEARCH, Catalogue, read_catalogue, selection
+from . import artefacts
+from .finder import FILTERS, MAX_SEARCH, Catalogue, catalogue_of, read_catalogue, selection
 from .pagequery import Missing
 from .validation import documentation_summary
 
@@ -96,10 +97,13 @@ async def home(request: Request):
         # An empty field of the form is no filter, a search is bounded: the selection's own link, without them.
         return RedirectResponse(_query({k: v.strip()[:MAX_SEARCH] for k, v in given.items()}), status_code=303)
     lang = language(request)
-    # Once per build, in the background (pagequery.PerBuild, held by kb.BuildCache): the page waits
-    # for it at most the page time limit, and says what is missing.
-    catalogue = await queries.per_build("the PTCEs of the home page", kb.build).get(
-        lambda: read_catalogue(queries, kb.settings.ns.base, kb.settings.query_timeout), queries.timeout)
+    # Made when the build was published (artefacts.py), or else once per build in the background
+    # (pagequery.PerBuild, held by kb.BuildCache): the page waits for it at most the page time
+    # limit, and says what is missing.
+    base = kb.settings.ns.base
+    catalogue = await artefacts.per_build(request.app, "the PTCEs of the home page", artefacts.CATALOGUE,
+                                          lambda: read_catalogue(queries, base, kb.settings.query_timeout),
+                                          lambda rows: catalogue_of(rows, base))
     context = {"t": translator(lang), "lang": lang, "shades": SHADES, "missing": [],
                "documentation_summary": documentation_summary(request.app.state.kb, lang)}
     if isinstance(catalogue, Missing):

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import unicodedata
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -21,13 +19,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..describe import INCOMING_PAGE, describe, document_triples
-from ..labels import LABEL_PREDICATES, Labeller, local_path, pick
-from ..namespaces import DCTERMS, IGEO, PTCE, RDF, SHAPES_IRI, VOCAB_BASE
+from ..labels import Labeller, local_path, pick
+from ..namespaces import DCTERMS, SHAPES_IRI, VOCAB_BASE
+from . import artefacts
+from .artefacts import Entry, build_indexes, fold
 from .documents import Document, choose, language, split_suffix
 from .http import document_not_acceptable, error_response
 from ..i18n import KINDS, translator
 from .negotiation import HTML
-from .pagequery import Missing, Unanswered
+from .pagequery import Missing
 from .validation import PENDING, all_documentation, compliance_for, documentation_summary
 from .views import Page, select
 from .views.base import SPARQL_PREFIXES
@@ -37,7 +37,8 @@ from .routing import Router
 
 @asynccontextmanager
 async def _warm_up(app):
-    """Build the name indexes of the lists in the background when the service starts."""
+    """Read (or, for a build published without them, build) the name indexes of the lists in the
+    background when the service starts."""
     try:
         await kind_entries(app, "ptce", wait=0)
     except Exception:  # noqa: BLE001 - no store yet: the first list request builds them
@@ -48,12 +49,6 @@ async def _warm_up(app):
 router = Router(lifespan=_warm_up)
 
 LIST_PAGE = 50
-# The class that every resource of a kind has (a fast way to list them); None: list by IRI prefix.
-KIND_CLASSES = {
-    "ptce": str(PTCE.PTCE), "commune": str(IGEO.Commune), "epci": str(IGEO.Intercommunalite),
-    "departement": str(IGEO.Departement), "region": str(IGEO.Region), "com": str(IGEO.CollectiviteDOutreMer),
-    "appel": str(PTCE.AppelAProjets), "etablissement": str(PTCE.Etablissement), "organisation": None, "structure": None,
-}
 _GET = ["GET", "HEAD"]
 
 
@@ -248,70 +243,19 @@ async def listing(request: Request, kind: str, q: str = "", page: int = 1) -> Re
     }, headers={"Vary": "Accept-Language, Cookie", **({"Cache-Control": "no-store"} if missing else {})})
 
 
-@dataclass(frozen=True)
-class Entry:
-    key: str  # the name folded for sorting and search (lower case, no accents)
-    name: str
-    iri: str
-
-
-_TYPE = ox.NamedNode(str(RDF.type))
-
-
-def fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
 async def kind_entries(app, kind: str, wait: float | None = None) -> list[Entry] | Missing:
-    """Every resource of ``kind`` with its name, sorted by name; built once per build for all kinds.
-
-    One scan of the name predicates (about 120,000 quads) and one of ``rdf:type`` per kind class,
-    joined in Python: a SPARQL join per kind over the 35,000 communes costs several times more.
-    The scan runs in a thread, in the background, and stops at the endpoint's query time limit
-    (``PTCEKB_QUERY_TIMEOUT``); a request waits for it at most the page time limit.
-    """
-    kb, queries = app.state.kb, app.state.page_queries
-    build = kb.build
+    """Every resource of ``kind`` with its name, sorted by name (artefacts.build_indexes): made when
+    the build was published, or else built once per build for all kinds, in a thread, in the
+    background, stopped at the endpoint's query time limit (``PTCEKB_QUERY_TIMEOUT``); a request
+    waits for them at most the page time limit."""
+    kb = app.state.kb
 
     def scan() -> dict[str, list[Entry]]:
-        return _build_indexes(kb.store(), kb.settings.ns.base, time.monotonic() + kb.settings.query_timeout)
+        return build_indexes(kb.store(), kb.settings.ns.base, time.monotonic() + kb.settings.query_timeout)
 
-    indexes = await queries.per_build("the name indexes", build).get(
-        lambda: asyncio.to_thread(scan), queries.timeout if wait is None else wait)
+    indexes = await artefacts.per_build(app, "the name indexes", artefacts.INDEXES, lambda: asyncio.to_thread(scan),
+                                        wait=wait)
     return indexes if isinstance(indexes, Missing) else indexes.get(kind, [])
-
-
-def _build_indexes(store: ox.Store, base: str, deadline: float) -> dict[str, list[Entry]]:
-    def in_time(quads):
-        for number, quad in enumerate(quads):
-            if number % 4096 == 0 and time.monotonic() > deadline:
-                raise Unanswered(Missing("timeout"))
-            yield quad
-
-    names: dict[str, tuple[str, str | None]] = {}
-    for predicate in reversed(LABEL_PREDICATES):  # the first predicate of the list wins: written last
-        found: dict[str, tuple[str, str | None]] = {}
-        for quad in in_time(store.quads_for_pattern(None, ox.NamedNode(predicate), None, None)):
-            subject, literal = quad.subject, quad.object
-            if isinstance(subject, ox.NamedNode) and isinstance(literal, ox.Literal):
-                known = found.get(subject.value)
-                if known is None or (literal.language in ("fr", None) and known[1] not in ("fr", None)):
-                    found[subject.value] = (literal.value, literal.language)
-        names.update(found)
-    indexes = {}
-    for kind in KINDS:
-        prefix = f"{base}id/{kind}/"
-        cls = KIND_CLASSES.get(kind)
-        if cls:
-            iris = {q.subject.value for q in in_time(store.quads_for_pattern(None, _TYPE, ox.NamedNode(cls), None))
-                    if isinstance(q.subject, ox.NamedNode)}
-        else:
-            iris = set(names)
-        iris = {iri for iri in iris if iri.startswith(prefix) and "#" not in iri}
-        entries = [Entry(fold(names[iri][0]), names[iri][0], iri) if iri in names
-                   else Entry(iri, iri.rsplit("/", 1)[-1], iri) for iri in iris]
-        indexes[kind] = sorted(entries, key=lambda e: (e.key, e.iri))
-    return indexes
 
 
 def list_things(entries: list[Entry], q: str, page: int) -> tuple[list[Entry], int]:
