@@ -441,12 +441,13 @@ class Health:
 
     def _sample(self) -> None:
         with httpx.Client(timeout=30) as client:
-            while not self.stop.is_set():
+            while True:  # one sample at least, however short the attack
                 try:
                     self.statuses.append(client.get(self.url + "/healthz").status_code)
                 except httpx.HTTPError as exc:
                     self.statuses.append(repr(exc))
-                self.stop.wait(0.1)
+                if self.stop.wait(0.1):
+                    break
 
     def __enter__(self):
         self.thread.start()

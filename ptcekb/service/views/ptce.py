@@ -16,13 +16,12 @@ ACTOR_GROUPS = tuple(str(c) for c in (
     PTCE.CentreDeRecherche, PTCE.EtablissementEnseignementSuperieurRecherche, PTCE.OrganismeDeFormation,
     PTCE.AutrePersonne))
 
-# Its members, and its carrier with the role "structure porteuse" (shown beside them, never counted as
-# one of the ESS enterprises it groups: queries/membres-par-type-et-role.rq lists them the same way).
+# Its members (the carrier is shown with its identity: it is not one of the enterprises the PTCE groups);
+# a member stated by its membership and by the org:hasMember shortcut is listed once, with its role.
 MEMBERS = """
 SELECT DISTINCT ?actor ?role WHERE {
   { ?membership org:organization $this ; org:member ?actor OPTIONAL { ?membership org:role ?role } }
   UNION { $this org:hasMember ?actor FILTER NOT EXISTS { ?m org:organization $this ; org:member ?actor } }
-  UNION { $this ptce:carrier ?actor BIND(<https://w3id.org/ptce/concept/roles/structure-porteuse> AS ?role) }
 }"""
 CLASSES = "SELECT DISTINCT ?class WHERE { $actor a/rdfs:subClassOf* ?class }"
 # The same evidence as the article-9 shapes (shapes/article9.ttl: who is an ESS enterprise, who is not).
