@@ -65,7 +65,8 @@ SELECT DISTINCT ?ptce ?relation WHERE {
       { ?ptce ptce:territory|ptce:territory/ptce:comprisesArea ?area BIND("territory" AS ?kind) }
       UNION { ?ptce ptce:territory/ptce:withinArea ?area BIND("container" AS ?kind) }
       UNION { ?ptce ptce:territory/ptce:overlapsArea ?area BIND("overlap" AS ?kind) }
-      UNION { ?ptce org:hasPrimarySite/ptce:commune|ptce:mentionedArea ?area BIND("place" AS ?kind) } } }
+      UNION { ?ptce org:hasPrimarySite ?site . ?site ptce:commune ?area BIND("place" AS ?kind) }
+      UNION { ?ptce ptce:mentionedArea ?area BIND("place" AS ?kind) } } }
   BIND(IF(?area = $this && ?kind IN ("territory", "place"), "same",
        IF(?kind = "territory" && (EXISTS { $this igeo:subdivisionDe ?area }
                                   || EXISTS { $this a igeo:Intercommunalite .
