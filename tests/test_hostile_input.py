@@ -533,6 +533,22 @@ def test_zip_members_compressed_otherwise_than_deflate_are_refused(http, method,
     assert name in response.text and "deflate" in response.text
 
 
+def test_a_zip_member_with_corrupt_deflate_data_is_refused_with_a_reason(http):
+    """A member whose compressed bytes are damaged (zlib.error while reading it): 400, never a 500."""
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ptce.csv", b"id,nom\n" + b"p%d,Mon PTCE\n" * 2000)
+    data = bytearray(buffer.getvalue())
+    start = 30 + len("ptce.csv")  # the member's compressed data follows its local header
+    data[start:start + 8] = b"\xff" * 8  # an invalid deflate block type
+    response = http.post("/validate", files=[("file", ("gabarit.zip", bytes(data), "application/zip"))])
+    assert_clear_4xx(response, 400)
+    assert "illisible" in response.text or "unreadable" in response.text
+    assert http.get("/healthz").status_code == 200
+
+
 def test_a_template_without_ptce_does_not_conform_in_rdf(http):
     response = _post_csv(http, b"id,nom\nNOT A SLUG,x\n", accept="text/turtle")
     assert response.status_code == 200

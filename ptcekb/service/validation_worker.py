@@ -21,6 +21,7 @@ import io
 import multiprocessing
 import threading
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import pyoxigraph as ox
@@ -214,7 +215,7 @@ def _zip_members(name: str, content: bytes, budget: list[int]):
                             break
                         chunks.append(chunk)
                         size += len(chunk)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as exc:
                 reason = str(exc) or type(exc).__name__
                 raise UserError(f"{name}: {member}: unreadable ({reason}) / illisible ({reason})", http_status=400) from None
             budget[0] -= size
