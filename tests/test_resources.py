@@ -307,3 +307,23 @@ def test_api_docs_need_no_script_and_every_graph_linked_from_the_page_about_the_
     assert "/graph/meta" in graphs and "/graph/cog" in graphs
     for graph in graphs:
         assert http.get(graph).status_code == 200, graph
+
+
+def test_a_curated_member_lists_its_ptce_once_with_its_role(http):
+    """APESE is a member of TETRIS by its membership (role) and the org:hasMember shortcut that stands
+    for it: the organisation page lists TETRIS once, with the role."""
+    page = http.get("/id/structure/apese", headers={"Accept": "text/html"}).text
+    memberships = page.split("<h2>Membre des PTCE</h2>", 1)[1].split("</section>", 1)[0]
+    assert memberships.count('href="/id/ptce/tetris"') == 1
+    assert 'href="/concept/roles/membre"' in memberships
+
+
+def test_the_documentation_of_a_ptce_by_its_slug_is_that_of_its_iri(http):
+    by_slug = http.get("/validate", params={"ptce": "tetris"}, headers={"Accept": "text/turtle"})
+    by_iri = http.get("/validate", params={"ptce": "https://w3id.org/ptce/id/ptce/tetris"}, headers={"Accept": "text/turtle"})
+    assert by_slug.status_code == by_iri.status_code == 200
+    from rdflib.compare import isomorphic  # the same report (its blank nodes in any order)
+
+    assert isomorphic(rdflib.Graph().parse(data=by_slug.text, format="turtle"),
+                      rdflib.Graph().parse(data=by_iri.text, format="turtle"))
+    assert http.get("/validate", params={"ptce": "no-such-ptce"}).status_code == 404

@@ -75,7 +75,7 @@ async def _respond(request: Request, report) -> Response:
                     headers=headers)
 
 
-@router.get("/validate", summary="Upload form, or the article-9 documentation of a PTCE of the KB (?ptce=IRI)")
+@router.get("/validate", summary="Upload form, or the article-9 documentation of a PTCE of the KB (?ptce=IRI or slug)")
 async def validate_form(request: Request, ptce: str | None = None) -> Response:
     try:
         return await _validate_form(request, ptce)
@@ -89,6 +89,8 @@ async def _validate_form(request: Request, ptce: str | None) -> Response:
             request, "validate_form.html", {"lang": _lang(request), "limit_mb": UPLOAD_LIMIT // (1024 * 1024), "law": LAW_URL,
                       "max_files": UPLOAD_MAX_FILES})
     kb = request.app.state.kb
+    if ":" not in ptce:  # a slug, as `ptcekb validate --ptce` takes it
+        ptce = kb.settings.ns.id("ptce", ptce)
     # The one computation of the curated PTCEs' article 9 (ptcekb/documentation.py), the same the
     # PTCE pages and list show: waited for here, at most PTCEKB_VALIDATION_TIMEOUT.
     deadline = time.monotonic() + kb.settings.validation_timeout

@@ -15,7 +15,7 @@ REGISTER = (ROV.legalName, SKOS.altLabel, PTCE.siren, PTCE.legalCategory, PTCE.l
 MEMBERSHIPS = """
 SELECT DISTINCT ?ptce ?role WHERE {
   { ?membership org:member $this ; org:organization ?ptce OPTIONAL { ?membership org:role ?role } }
-  UNION { ?ptce org:hasMember $this }
+  UNION { ?ptce org:hasMember $this FILTER NOT EXISTS { ?m org:member $this ; org:organization ?ptce } }
   UNION { ?ptce ptce:carrier|rov:hasRegisteredOrganization $this BIND(<https://w3id.org/ptce/concept/roles/structure-porteuse> AS ?role) }
 }"""
 
